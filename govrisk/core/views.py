@@ -1,0 +1,129 @@
+"""The base view: load → check_access → process, with one commit or rollback per request."""
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.views import MethodView
+from flask_login import current_user
+
+from govrisk.core.errors import Forbidden, UserError
+from govrisk.extensions import db, login_manager
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON errors."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def json_error(message: str, status: int, **extra):
+    """The uniform JSON error body {"error": {...}}."""
+    return jsonify({"error": {"message": message, "status": status, **extra}}), status
+
+
+class RH(MethodView):
+    """Request handler. Subclasses override _load, _check_access and _process_GET/_process_POST."""
+
+    permission: str | None = None
+    login_required = True
+    form = None
+    template: str | None = None
+
+    def dispatch_request(self, **kwargs):
+        if self.login_required and not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        try:
+            self._load(**kwargs)
+            self._check_access()
+            method = getattr(self, f"_process_{request.method}", None) or getattr(self, "_process", None)
+            if method is None:
+                abort(405)
+            response = method()
+            db.session.commit()
+            return response
+        except UserError as exc:
+            db.session.rollback()
+            return self._on_user_error(exc)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    def _load(self, **kwargs) -> None:
+        """Load the objects the URL names (raise NotFound)."""
+
+    def _check_access(self) -> None:
+        """Refuse with Forbidden unless the user may do this (default: the class's permission)."""
+        if self.permission and not current_user.can(self.permission):
+            raise Forbidden("您没有执行此操作的权限。")
+
+    def _render(self, **context):
+        return render_template(self.template, form=self.form, **context)
+
+    def _on_user_error(self, exc: UserError):
+        if wants_json():
+            return json_error(exc.message, exc.status_code, **exc.to_dict())
+        if exc.status_code in (403, 404):
+            abort(exc.status_code, exc.message)
+        if self.form is not None and self.template:
+            field = getattr(self.form, exc.field, None) if exc.field else None
+            if field is not None:
+                field.errors = [*field.errors, exc.message] if isinstance(field.errors, list) else [exc.message]
+            else:
+                flash(exc.message, "danger")
+            return self._render_form(), exc.status_code
+        flash(exc.message, "danger")
+        return redirect(request.referrer or request.url)
+
+    def _render_form(self):
+        """Re-render the form page after a refused submission (subclasses pass extra context)."""
+        return self._render()
+
+
+def add_route(bp, rule: str, handler: type[RH], name: str, methods=("GET",)) -> None:
+    """Register a request handler class on a blueprint."""
+    bp.add_url_rule(rule, view_func=handler.as_view(name), methods=list(methods))
+
+
+class RHImport(RH):
+    """Upload → preview with per-row errors → confirm (all rows in one transaction, or none)."""
+
+    importer_class = None
+    template = "core/import.html"
+    done_endpoint = "admin.home"
+
+    def _load(self, **kwargs):
+        from govrisk.core.forms import ImportConfirmForm, ImportUploadForm
+
+        self.importer = self.importer_class()
+        self.form = ImportUploadForm()
+        self.confirm_form = ImportConfirmForm()
+
+    def _render_form(self, preview=None, token=None):
+        return self._render(importer=self.importer, preview=preview, token=token, confirm_form=self.confirm_form)
+
+    def _process_GET(self):
+        return self._render_form()
+
+    def _process_POST(self):
+        from flask import current_app
+        from flask_login import current_user
+
+        from govrisk.core.importer import stage_upload, staged_upload
+        from govrisk.core.types import utcnow
+
+        max_bytes = current_app.config["IMPORT_MAX_BYTES"]
+        if request.form.get("token"):
+            upload = staged_upload(request.form["token"], self.importer.kind, actor=current_user)
+            preview = self.importer.run(upload.content, upload.filename, actor=current_user, max_bytes=max_bytes)
+            upload.used_at = utcnow()
+            flash(f"导入完成：新增 {preview.count('create')} 行，更新 {preview.count('update')} 行，"
+                  f"未变 {preview.count('unchanged')} 行。", "success")
+            return redirect(url_for(self.done_endpoint))
+        if not self.form.validate_on_submit():
+            return self._render_form(), 400
+        upload_file = self.form.file.data
+        content = upload_file.read(max_bytes + 1)
+        preview = self.importer.preview(content, upload_file.filename or "", max_bytes=max_bytes)
+        token = stage_upload(self.importer.kind, upload_file.filename or "upload", content, actor=current_user).token \
+            if preview.ok else None
+        return self._render_form(preview=preview, token=token)

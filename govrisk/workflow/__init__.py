@@ -1,0 +1,3 @@
+"""The one workflow engine: definitions as data, `fire`, `available`, history."""
+
+from govrisk.workflow.engine import Transition, Workflow, available, fire, history_for  # noqa: F401
