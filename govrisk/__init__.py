@@ -62,6 +62,8 @@ def _instance_secret(app: Flask) -> str:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # pysqlite's own transaction handling breaks SAVEPOINTs; SQLAlchemy emits BEGIN instead (below).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
@@ -77,6 +79,12 @@ def _register_blueprints(app: Flask) -> None:
 
     for module_name in BLUEPRINTS + tuple(app.config.get("EXTRA_BLUEPRINTS", ())):
         app.register_blueprint(importlib.import_module(module_name).bp)
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
 
 
 def create_app(config=None) -> Flask:

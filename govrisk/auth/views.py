@@ -34,6 +34,7 @@ def _safe_next(target: str | None) -> str:
 class RHLogin(RH):
     login_required = False
     template = "auth/login.html"
+    commit_refusals = True  # failed attempts are counted and audited even though the login is refused
 
     def _load(self):
         self.form = LoginForm()
@@ -53,8 +54,6 @@ class RHLogin(RH):
         return redirect(_safe_next(request.args.get("next")))
 
     def _on_user_error(self, exc):
-        # Failures are audited and counted: keep them even though the login was refused.
-        db.session.commit()
         flash(exc.message, "danger")
         return self._render(), 401
 

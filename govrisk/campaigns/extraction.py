@@ -33,6 +33,8 @@ class Rule(NamedTuple):
 
 PERSONS = ("人次", "人", "名")
 
+# fmt: off
+
 # Mirrors the table in domain/campaign-indicators.md. Its "phrases that name it" are split into the noun
 # (which starts the mention's text, as in 宣传标语6幅) and the verb (悬挂); 名 is added wherever 人 is.
 RULES: tuple[Rule, ...] = (
@@ -58,8 +60,8 @@ RULES: tuple[Rule, ...] = (
     Rule("media_reports", "媒体报道", ("次", "篇"), ("媒体报道", "新闻报道", "报道")),
     Rule("new_media_posts", "新媒体推送", ("条", "篇", "个"),
          ("微信推送", "推送", "公众号", "抖音视频", "短视频", "朋友圈", "微博", "推文"), ("推送", "转发")),
-    Rule("ads_removed", "清理违规广告", ("个", "处", "张", "条"), ("小广告", "广告名片", "违规广告", "非法广告", "牛皮癣"),
-         ("铲除", "清理", "清除"), weak_nouns=("广告",)),
+    Rule("ads_removed", "清理违规广告", ("个", "处", "张", "条"),
+         ("小广告", "广告名片", "违规广告", "非法广告", "牛皮癣"), ("铲除", "清理", "清除"), weak_nouns=("广告",)),
     Rule("flyers_confiscated", "没收传单", ("份",), (), ("没收", "收缴"), weak_nouns=("传单", "宣传单", "宣传资料")),
     Rule("online_blocked", "封堵网络信息", ("条",), ("网络不良信息", "不良信息", "有害信息", "违规信息"),
          ("封堵", "删除", "屏蔽")),
@@ -72,7 +74,7 @@ RULES: tuple[Rule, ...] = (
     Rule("case_studies", "典型案例", ("个", "起"), ("典型案例", "案例"), ("剖析", "讲解", "选取", "通报")),
     Rule("cases_filed", "立案", ("起", "件"), ("立案", "案件"), ("立案", "查处", "侦办")),
     Rule("persons_involved", "涉案人数", ("人", "名"), ("涉案人员", "涉案人数", "涉案")),
-    Rule("amount_yuan", "涉案金额", ("元",), ("涉案金额", "金额", "资金"), ("涉及", "挽回")),
+    Rule("amount_yuan", "涉案金额", ("元",), ("涉案金额", "金额", "资金"), ("涉及",)),
 )
 
 
@@ -86,7 +88,8 @@ INDICATORS: dict[str, Label] = {rule.key: Label(rule.title, rule.units[0]) for r
 # Words that may stand before a noun and belong to its phrase (社区宣传窗, 非法小广告); 墙面 and the like do not.
 MODIFIERS = ("宣传", "社区", "非法", "违规", "违法", "户外", "流动", "大型", "电子", "纸质", "LED")
 # Words that may stand between a noun and its number (电子显示屏宣传18块, 参训人数120人, 宣传资料共计3000份).
-FILLERS = ("共计", "合计", "累计", "总计", "总共", "一共", "共", "达到", "达", "为", "计", "有", "宣传", "人数", "数量", "总数")
+FILLERS = ("共计", "合计", "累计", "总计", "总共", "一共", "共", "达到", "达", "为", "计", "有",
+           "宣传", "人数", "数量", "总数")
 APPROX_BEFORE = r"大约|将近|超过|(?<![最附接靠临])近|(?<![预签制节契公条])约|逾|超|(?<![线网])上(?=[百千万亿])"
 APPROX_AFTER = r"左右|以上|有余"
 # A unit followed by these is the start of another word: 五一期间, 3场所, 本行.
@@ -95,6 +98,7 @@ UNIT_FALSE_FRIENDS = ("期间", "场所", "场地", "场景", "条例", "条件"
 # A number followed by these counts kinds of things or spans time, not work done: 两个宣传群体, 三个层面, 3个月.
 KIND_WORDS = ("种", "类", "方面", "层面", "群体", "手段", "形式", "渠道", "环节", "阶段", "措施", "方式", "内容",
               "月", "小时", "星期", "工作日")
+# fmt: on
 # Numbers followed by a unit that still are not figures, tried at the number.
 NOT_FIGURES = {
     "ordinal": re.compile(r"(?<=第)"),  # 第3次, 第一期
@@ -102,10 +106,13 @@ NOT_FIGURES = {
 }
 # A rate is not a count of work done: 每月一次, 每户发放1份, 人均2份 (anywhere earlier in the clause).
 RATE_WORDS = ("每", "人均", "平均", "户均")
-TOTAL_MARKERS = re.compile(r"共计|合计|累计|总计|总共|一共|(?<![公中])共(?![同享建治识性产青])")
+# 共 alone marks a total (活动中共发放…) but not in 公共, 共同, 共享 … or the party's name (中共中央, 中共xx县委).
+TOTAL_MARKERS = re.compile(
+    r"共计|合计|累计|总计|总共|一共|(?<![公中])共(?![同享建治识性产青])|(?<=中)共(?!中央|[^，,。；;、]{0,8}?委|[同享建治识性产青])"
+)
 PART_MARKERS = re.compile(r"其中|包括")
 SENTENCE_BREAKS = "。！？!?；;\n"
-CLAUSE_BREAKS = SENTENCE_BREAKS + "，,、：:（）()“”\"‘’《》【】〔〕﹝﹞[]"
+CLAUSE_BREAKS = SENTENCE_BREAKS + '，,、：:（）()“”"‘’《》【】〔〕﹝﹞[]'
 MAX_GAP_AFTER = 24  # how far past the unit a noun may name the figure (8个银行从业人员参与非法集资的典型案例)
 MAX_GAP_VERB = 8  # how far before the number a verb may name it (出动执法人员50人次)
 
@@ -118,7 +125,7 @@ def _unit_pattern() -> str:
     units = sorted({u for rule in RULES for u in rule.units}, key=len, reverse=True)
     parts = []
     for unit in units:
-        friends = [w[len(unit):] for w in UNIT_FALSE_FRIENDS if w.startswith(unit)]
+        friends = [w[len(unit) :] for w in UNIT_FALSE_FRIENDS if w.startswith(unit)]
         parts.append(re.escape(unit) + (f"(?!{_alternation(friends)})" if friends else ""))
     return "|".join(parts)
 

@@ -89,7 +89,7 @@ class _Reader:
 
     def _big(self, unit: int) -> bool:
         level = self.section + (self.digit or 0)
-        if level == 0 and self.result == 0:
+        if self.digit is None and level == 0 and self.result == 0:
             level = Decimal(1)  # "万余人", "上万": a bare 万 is one 万
         if unit == BIG_UNITS["亿"]:
             self.result = (self.result + level) * unit
@@ -98,6 +98,9 @@ class _Reader:
         self.section, self.digit, self.small_cap, self.last_unit = Decimal(0), None, 10**4, unit
         self.closed, self.seen = False, True
         return True
+
+    def stands_alone_vague(self) -> bool:
+        return self.digit_is_vague and self.result == 0 and self.section == 0
 
     def value(self) -> Decimal:
         tail = Decimal(0) if self.digit is None or self.digit_is_vague else self.digit
@@ -112,7 +115,7 @@ def parse_numeral(text: str) -> Numeral | None:
     for match in _TOKEN.finditer(text.strip().translate(FOLD_WIDTH)):
         if not reader.feed(match.group(), arabic=match.lastgroup == "arabic"):
             return None
-    if not reader.seen:
+    if not reader.seen or reader.stands_alone_vague():
         return None
     return Numeral(as_number(reader.value()), reader.approx)
 

@@ -28,6 +28,8 @@ class RH(MethodView):
     login_required = True
     form = None
     template: str | None = None
+    #: keep what the operation recorded before refusing (only for refusals that are themselves facts, e.g. login)
+    commit_refusals = False
 
     def dispatch_request(self, **kwargs):
         if self.login_required and not current_user.is_authenticated:
@@ -42,7 +44,7 @@ class RH(MethodView):
             db.session.commit()
             return response
         except UserError as exc:
-            db.session.rollback()
+            db.session.commit() if self.commit_refusals else db.session.rollback()
             return self._on_user_error(exc)
         except BaseException:
             db.session.rollback()

@@ -163,7 +163,7 @@ def apply_deadline_rule(rule: DeadlineRule, today: date) -> int:
     stmt = sa.select(model).where(model.due_on.is_not(None), model.due_on < today, state_col.in_(rule.open_states))
     changed = 0
     for obj in db.session.scalars(stmt.execution_options(yield_per=500)):
-        level = rule.level_for((today - obj.due_on).days - 1)
+        level = rule.level_for((today - obj.due_on).days)
         if obj.is_overdue and obj.escalation_level >= level:
             continue
         before = {"is_overdue": obj.is_overdue, "escalation_level": obj.escalation_level}
