@@ -5,7 +5,7 @@ counts is named, in this order of preference, by a noun just before it (宣传�
 in the same clause (8块宣传牌), by a verb shortly before it (出动50人次), or, for a bare "共N人", by a meeting
 named earlier in the sentence. Dates (6月15日), document numbers (〔2024〕88号, 737号令), list numbers (一、 1、
 (一)) and counts of kinds (三种手段, 六方面内容) are never followed by a counting unit, so they never become
-figures; ordinals, rates and idioms that are (第3次, 每月一次, 一起) are in NOT_FIGURES.
+figures; ordinals, idioms and rates that are (第3次, 一起, 每月一次) are in NOT_FIGURES and RATE_WORDS.
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ NOUN_BEFORE_RE = re.compile(
     rf"(?:{_alternation(MODIFIERS)})*?(?P<noun>{_NOUN})(?:{_alternation(FILLERS)}|\s|[:：])*\Z", re.I
 )
 TOTAL_LEAD_RE = re.compile(rf"(?:{TOTAL_MARKERS.pattern})[有计达]?\Z")
-LOOK_BACK = 40
+LOOK_BACK = 40  # longest modifiers + noun + fillers before a number
+CONTEXT = 300  # longest clause or sentence the rules look back over
 
 
 @dataclass(frozen=True)
@@ -219,13 +220,18 @@ def _not_a_figure(text: str, pos: int) -> bool:
 
 
 def _clause_before(text: str, pos: int) -> str:
-    start = max(text.rfind(ch, 0, pos) for ch in CLAUSE_BREAKS) + 1
-    return text[start:pos]
+    return _since_last(CLAUSE_BREAKS, text, pos)
 
 
 def _sentence_before(text: str, pos: int) -> str:
-    start = max(text.rfind(ch, 0, pos) for ch in SENTENCE_BREAKS) + 1
-    return text[start:pos]
+    return _since_last(SENTENCE_BREAKS, text, pos)
+
+
+def _since_last(breaks: str, text: str, pos: int) -> str:
+    # Bounded, so a long text without breaks stays linear.
+    low = max(0, pos - CONTEXT)
+    last = max(text.rfind(ch, low, pos) for ch in breaks)
+    return text[last + 1 if last >= 0 else low : pos]
 
 
 def _classify(text: str, figure: Figure, stop: int) -> Mention | None:
@@ -287,7 +293,7 @@ def _cue_before(text: str, figure: Figure, stop: int) -> tuple[Rule, int, int] |
 
 
 def _clause_end(text: str, pos: int) -> int:
-    ends = [i for i in (text.find(ch, pos) for ch in CLAUSE_BREAKS) if i >= 0]
+    ends = [i for i in (text.find(ch, pos, pos + MAX_GAP_AFTER) for ch in CLAUSE_BREAKS) if i >= 0]
     return min(ends, default=len(text))
 
 

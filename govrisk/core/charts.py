@@ -126,15 +126,18 @@ class _LinkRect(Rect):
 
 
 _LIMIT = 1e15  # beyond any real count or amount; keeps axis arithmetic finite
+_EPSILON = 1e-9  # below this a value plots as zero (sub-normal floats make NaN coordinates)
 
 
 def _num(value) -> float:
-    """A finite float for plotting: non-numbers and NaN/inf read as 0, magnitudes capped at 1e15."""
+    """A finite float for plotting: non-numbers and NaN/inf read as 0, magnitudes kept in [1e-9, 1e15]."""
     try:
         v = float(value)
     except (TypeError, ValueError, OverflowError):
         return 0.0
-    return min(max(v, -_LIMIT), _LIMIT) if math.isfinite(v) else 0.0
+    if not math.isfinite(v) or abs(v) < _EPSILON:
+        return 0.0
+    return min(max(v, -_LIMIT), _LIMIT)
 
 
 def _fmt(value: float) -> str:

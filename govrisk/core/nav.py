@@ -10,7 +10,7 @@ class NavItem:
     endpoint: str
     zh: str
     en: str
-    permission: str
+    permission: str | tuple[str, ...]  # any one of them shows the entry
     icon: str = ""
     group: str = ""
     order: int = 100
@@ -32,4 +32,9 @@ def nav_for(user) -> list[NavItem]:
     """The menu entries this user may use, in order."""
     if not getattr(user, "is_authenticated", False):
         return []
-    return sorted((i for i in _ITEMS if user.can(i.permission)), key=lambda i: (i.order, i.endpoint))
+    return sorted((i for i in _ITEMS if _may_see(user, i)), key=lambda i: (i.order, i.endpoint))
+
+
+def _may_see(user, item: NavItem) -> bool:
+    permissions = (item.permission,) if isinstance(item.permission, str) else item.permission
+    return any(user.can(p) for p in permissions)

@@ -15,8 +15,7 @@ from govrisk.org.models import Assignment, Department, DepartmentKind, Person, P
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
-register_nav(NavItem("org.departments", "组织机构", "Organisation", "org.manage", "diagram-3", "admin", 5))
-register_nav(NavItem("org.departments", "组织机构", "Organisation", "org.view", "diagram-3", "main", 90))
+register_nav(NavItem("org.departments", "组织机构", "Organisation", ("org.manage", "org.view"), "diagram-3", "", 90))
 
 
 class RHOrgBase(RH):
