@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from govrisk.config import CONFIGS, Config
-from govrisk.extensions import babel, csrf, db, login_manager, migrate
+from govrisk.extensions import csrf, db, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

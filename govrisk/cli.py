@@ -95,7 +95,8 @@ def users_group():
 @users_group.command("create")
 @click.argument("username")
 @click.option("--name", "display_name", required=True, help="Display name.")
-@click.option("--role", "roles", multiple=True, help="dept_editor, dept_head, inspector, sys_admin, sec_admin, audit_admin")
+@click.option("--role", "roles", multiple=True,
+              help="dept_editor, dept_head, inspector, sys_admin, sec_admin, audit_admin")
 @click.option("--department", "department_code", default=None, help="Department code (for dept_* roles).")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
@@ -248,3 +249,7 @@ def register_commands(app) -> None:
     """Make the same commands available under `flask` for this app."""
     for command in COMMANDS:
         app.cli.add_command(command)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,9 +6,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from flask import g
 from flask.testing import FlaskClient
-import sqlalchemy as sa
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from govrisk import create_app

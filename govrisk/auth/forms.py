@@ -50,10 +50,12 @@ class RoleGrantForm(FlaskForm):
 
 class PolicyForm(FlaskForm):
     password_min_length = IntegerField(_l("密码最小长度"), validators=[DataRequired(), NumberRange(min=8, max=64)])
-    password_min_classes = IntegerField(_l("至少包含的字符类别数"), validators=[DataRequired(), NumberRange(min=3, max=4)])
+    password_min_classes = IntegerField(_l("至少包含的字符类别数"),
+                                        validators=[DataRequired(), NumberRange(min=3, max=4)])
     lockout_threshold = IntegerField(_l("连续失败几次后锁定"), validators=[DataRequired(), NumberRange(min=3, max=10)])
     lockout_minutes = IntegerField(_l("锁定时长（分钟）"), validators=[DataRequired(), NumberRange(min=5, max=1440)])
-    idle_timeout_minutes = IntegerField(_l("空闲超时（分钟）"), validators=[DataRequired(), NumberRange(min=5, max=120)])
+    idle_timeout_minutes = IntegerField(_l("空闲超时（分钟）"),
+                                        validators=[DataRequired(), NumberRange(min=5, max=120)])
 
 
 class TokenForm(FlaskForm):

@@ -3,12 +3,20 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from govrisk.auth import operations as ops
-from govrisk.auth.forms import (ChangePasswordForm, LoginForm, PolicyForm, ResetPasswordForm, RoleGrantForm,
-                                TokenForm, UserCreateForm, UserEditForm)
+from govrisk.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    PolicyForm,
+    ResetPasswordForm,
+    RoleGrantForm,
+    TokenForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from govrisk.auth.models import ApiToken, User
 from govrisk.auth.queries import search_users, security_policy, tokens_of
 from govrisk.core.errors import NotFound, UserError

@@ -146,7 +146,8 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     stmt = sa.select(AuditEntry).order_by(AuditEntry.seq)
     for entry in db.session.execute(stmt.execution_options(yield_per=batch_size)).scalars():
         if entry.seq != expected_seq:
-            return ChainReport(False, checked, entry.seq, f"序号不连续：期望 {expected_seq}，实际 {entry.seq}（记录被删除或插入）")
+            reason = f"序号不连续：期望 {expected_seq}，实际 {entry.seq}（记录被删除或插入）"
+            return ChainReport(False, checked, entry.seq, reason)
         if entry.prev_hash != prev_hash:
             return ChainReport(False, checked, entry.seq, "前一条记录的哈希不匹配（链条断裂）")
         if entry_hash(entry) != entry.hash:
@@ -154,7 +155,7 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         prev_hash, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return ChainReport(False, checked, checked + 1 if head.seq > checked else checked, "链尾与记录不符（最后的记录被删除或篡改）")
+        return ChainReport(False, checked, checked + 1, "链尾与记录不符（最后的记录被删除或篡改）")
     return ChainReport(True, checked)
 
 

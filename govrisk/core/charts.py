@@ -508,10 +508,12 @@ def _bars(
         chart.barLabels.fontSize = 8
         chart.barLabels.fillColor = TEXT
         chart.barLabels.nudge = 7
-        chart.barLabels.boxAnchor = "autox" if horizontal else "autoy"  # flips for negative values
-        chart.barLabels.boxTarget = "normal"
-        chart.barLabels.dx = 0
-        chart.barLabels.dy = 0
+        chart.barLabels.boxAnchor = "w" if horizontal else "s"
+        chart.barLabels.boxTarget = "normal"  # at the end of the bar, on the side away from zero
+        for r, row in enumerate(chart.data):
+            for c, value in enumerate(row):
+                if value < 0:
+                    chart.barLabels[(r, c)].boxAnchor = "e" if horizontal else "n"
     d.add(chart)
 
     if value_labels and stacked and n:

@@ -1,6 +1,6 @@
 """Enums whose members carry a Chinese and an English title."""
 
-from enum import Enum
+from enum import StrEnum
 
 from flask_babel import get_locale
 
@@ -14,7 +14,7 @@ def current_language() -> str:
     return "en" if locale is not None and locale.language == "en" else "zh"
 
 
-class TitledEnum(str, Enum):
+class TitledEnum(StrEnum):
     """A string enum whose members are declared as (value, 中文, English)."""
 
     def __new__(cls, value: str, zh: str = "", en: str = ""):

@@ -1,9 +1,9 @@
 """The one importer framework: read CSV/XLSX, check every row, preview, then write all rows or none."""
 
 import csv
-from abc import ABC, abstractmethod
 import io
 import secrets
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -67,7 +67,8 @@ def _decode_csv(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError("文件不是 UTF-8 编码（可能是 GBK）。请在 Excel/WPS 中另存为“CSV UTF-8”或直接上传 XLSX。") from None
+        raise ImportFileError(
+            "文件不是 UTF-8 编码（可能是 GBK）。请在 Excel/WPS 中另存为“CSV UTF-8”或直接上传 XLSX。") from None
 
 
 def _cell_text(value) -> str:

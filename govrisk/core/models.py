@@ -27,7 +27,7 @@ class VersionedMixin:
         """Refuse a form loaded at another version of this record."""
         if expected is not None and int(expected) != self.version:
             raise StaleEditError(
-                "该记录已被他人修改（您打开的是第 {0} 版，当前为第 {1} 版），请刷新后重试。".format(expected, self.version)
+                f"该记录已被他人修改（您打开的是第 {expected} 版，当前为第 {self.version} 版），请刷新后重试。"
             )
 
     def bump_version(self) -> None:

@@ -278,7 +278,7 @@ def build_pdf(
     metadata holds title, author, subject, creator and language. Same story → same bytes.
     Flowables are consumed by layout: build a fresh story for each call.
     """
-    cjk_font_name()  # fail early, with the clear error, before ReportLab starts
+    font = cjk_font_name()  # fail early, with the clear error, before ReportLab starts
     pagesize = _landscape(A4) if landscape else A4
     buf = BytesIO()
     doc = BaseDocTemplate(
@@ -295,6 +295,7 @@ def build_pdf(
         invariant=1,
         lang="zh-CN",
         displayDocTitle=1,
+        initialFontName=font,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", leftPadding=0,
                   rightPadding=0, topPadding=0, bottomPadding=0)
@@ -410,6 +411,7 @@ def table(
         if len(widths) != ncols:
             raise ValueError(f"col_widths has {len(widths)} entries for {ncols} columns")
     commands = [
+        ("FONTNAME", (0, 0), (-1, -1), st["cell"].fontName),  # else ReportLab references Helvetica
         ("GRID", (0, 0), (-1, -1), 0.5, GRID),
         ("BOX", (0, 0), (-1, -1), 0.9, NAVY),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),  # body rows top-aligned: ReportLab splits tall rows correctly only so
@@ -448,7 +450,8 @@ def drawing_flowable(drawing: Drawing, max_width: float, *, max_height: float | 
         scale = max_width / drawing.width
     if max_height and drawing.height * scale > max_height > 0:
         scale = max_height / drawing.height
-    out = Drawing(drawing.width * scale, drawing.height * scale)
+    out = Drawing(drawing.width * scale, drawing.height * scale,
+                  initialFontName=getattr(drawing, "initialFontName", None) or cjk_font_name())
     inner = Group(*([drawing.background] if drawing.background is not None else []), *drawing.contents)
     inner.transform = tuple(v * scale for v in drawing.transform[:4]) + tuple(v * scale for v in drawing.transform[4:])
     out.add(inner)

@@ -66,8 +66,8 @@ def has_permission(user, name: str) -> bool:
 
 # Platform permissions. Domains declare theirs in their own models module.
 register_permission("users.manage", [Role.SYS_ADMIN], "管理用户账号", "Manage user accounts")
-register_permission("org.manage", [Role.SYS_ADMIN], "管理单位、科室、岗位与人员", "Manage departments, sections, posts, people")
-register_permission("reference.manage", [Role.SYS_ADMIN], "管理参考数据与工作日历", "Manage reference data and calendar")
+register_permission("org.manage", [Role.SYS_ADMIN], "管理单位、科室、岗位与人员", "Manage organisation")
+register_permission("reference.manage", [Role.SYS_ADMIN], "管理参考数据与工作日历", "Manage reference data")
 register_permission("roles.grant", [Role.SEC_ADMIN], "授予与撤销角色", "Grant and revoke roles")
 register_permission("security.policy", [Role.SEC_ADMIN], "设置密码与锁定策略", "Set password and lockout policy")
 register_permission("audit.read", [Role.AUDIT_ADMIN], "查阅审计日志并校验哈希链", "Read the audit trail and verify it")

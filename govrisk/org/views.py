@@ -9,8 +9,7 @@ from govrisk.core.views import RH, RHImport, add_route
 from govrisk.extensions import db
 from govrisk.org import operations as ops
 from govrisk.org import queries
-from govrisk.org.forms import (AssignmentForm, DepartmentForm, EndAssignmentForm, PersonForm, PostForm,
-                               SectionForm)
+from govrisk.org.forms import AssignmentForm, DepartmentForm, EndAssignmentForm, PersonForm, PostForm, SectionForm
 from govrisk.org.models import Assignment, Department, DepartmentKind, Person, Post
 
 bp = Blueprint("org", __name__, url_prefix="/org")

@@ -61,7 +61,7 @@ def test_gbk_file_gets_a_clear_message():
 
 def test_missing_columns_and_empty_files():
     with pytest.raises(UserError, match="缺少列"):
-        DepartmentImporter().preview("code,title\nA,B\n".encode(), "d.csv", max_bytes=MAX)
+        DepartmentImporter().preview(b"code,title\nA,B\n", "d.csv", max_bytes=MAX)
     with pytest.raises(UserError, match="为空"):
         DepartmentImporter().preview(b"", "d.csv", max_bytes=MAX)
     with pytest.raises(UserError, match="过大"):

@@ -1,15 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 07:35:04.565850
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import govrisk.core.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'
