@@ -302,7 +302,7 @@ def heat_map(
                  textAnchor="middle"))
     # vertical label, one character per line (readable without turning the head), arrow on top
     label = "↑严重程度"
-    step = 13
+    step = 14
     y_start = gy + 2.5 * cell + (len(label) - 1) * step / 2
     for i, ch in enumerate(label):
         d.add(String(gx - 34, y_start - i * step - 4, ch, fontName=font, fontSize=11, fillColor=TEXT,

@@ -239,6 +239,8 @@ def test_pdf_embeds_the_font_subset():
     assert b"/FontFile2" in data
     face = pdfmetrics.getFont(pdf.cjk_font_name()).face.name
     assert re.search(rb"/BaseFont /[A-Z]{6}\+" + re.escape(face), data)
+    # nothing left to the viewer's fonts: every /BaseFont is an embedded subset
+    assert all(b"+" in name for name in re.findall(rb"/BaseFont /(\S+)", data))
 
 
 def test_chinese_text_round_trips_pure():
