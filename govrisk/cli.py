@@ -26,7 +26,7 @@ def main():
 def _upgrade_database() -> None:
     from flask_migrate import upgrade
 
-    upgrade(directory=current_app.extensions["migrate"].directory)
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
 
 
 def _fail(message: str, code: int = 1):

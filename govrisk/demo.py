@@ -102,9 +102,9 @@ def load_demo_users(actor=None) -> list[dict]:
         if user is None:
             department = org_queries.get_department_by_code(data["department"]) if data.get("department") else None
             user = auth_ops.create_user({"username": data["username"], "display_name": data["display_name"],
-                                         "password": password, "department_id": department.id if department else None},
-                                        actor=actor)
-            user.must_change_password = False  # demo accounts are printed for everyone; real ones must change
+                                         "password": password, "department_id": department.id if department else None,
+                                         # demo accounts are printed for everyone; real ones must change at first login
+                                         "must_change_password": False}, actor=actor)
             for role in data["roles"]:
                 auth_ops.grant_role(user, role, actor=actor)
         accounts.append({"username": user.username, "password": password, "display_name": user.display_name,

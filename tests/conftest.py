@@ -38,7 +38,7 @@ def app():
         _reset_schema(db.engine)
         from flask_migrate import upgrade
 
-        upgrade(directory=application.extensions["migrate"].directory)
+        upgrade(directory=application.extensions["migrate"].directory, revision="heads")
         from tests.support import TestBase
 
         TestBase.metadata.create_all(db.engine)

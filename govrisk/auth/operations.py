@@ -47,7 +47,8 @@ def create_user(data: dict, *, actor) -> User:
     if problems:
         raise UserError("；".join(problems) + "。", field="password")
     user = User(username=data["username"], display_name=data["display_name"], password_hash=_hash(data["password"]),
-                department_id=data.get("department_id") or None, must_change_password=True,
+                department_id=data.get("department_id") or None,
+                must_change_password=data.get("must_change_password", True),
                 is_enabled=True, locale=data.get("locale") or "zh_CN")
     record_create("auth.user.create", user, actor=actor)
     return user

@@ -107,7 +107,7 @@ def _template_helpers():
     from govrisk.workflow.engine import available, history_for
 
     def state_badge(state) -> Markup:
-        return Markup('<span class="badge state-badge state-{0}">{1}</span>').format(state.value, state.title)
+        return Markup('<span class="badge badge-state state-{0}">{1}</span>').format(state.value, state.title)
 
     def fmt_dt(value) -> str:
         if value is None:

@@ -26,7 +26,7 @@ def live_server(tmp_path_factory):
     with app.app_context():
         from flask_migrate import upgrade
 
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         load_seed(demo=True)
         db.session.commit()
         db.session.remove()
