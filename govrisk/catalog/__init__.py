@@ -1,0 +1,1 @@
+"""The power catalog (职权目录): powers, legal basis, responsibility items, discretion standards, publication."""

@@ -1,0 +1,1 @@
+"""The public portal: the published catalog, power pages and citizen feedback (no login)."""
