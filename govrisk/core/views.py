@@ -63,7 +63,8 @@ class RH(MethodView):
 
     def _on_user_error(self, exc: UserError):
         if wants_json():
-            return json_error(exc.message, exc.status_code, **exc.to_dict())
+            extra = {k: v for k, v in exc.to_dict().items() if k != "message"}
+            return json_error(exc.message, exc.status_code, **extra)
         if exc.status_code in (403, 404):
             abort(exc.status_code, exc.message)
         if self.form is not None and self.template:

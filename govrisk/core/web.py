@@ -135,9 +135,6 @@ def init_app(app) -> None:
     app.before_request(_enforce_session_rules)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)
-    if not app.config.get("PROPAGATE_EXCEPTIONS") and not app.testing:
-        app.register_error_handler(Exception, _handle_unexpected)
-    elif app.config.get("HANDLE_UNEXPECTED", True):
-        app.register_error_handler(Exception, _handle_unexpected)
+    app.register_error_handler(Exception, _handle_unexpected)
     app.context_processor(_template_helpers)
     app.jinja_env.globals["config_languages"] = app.config["LANGUAGES"]
