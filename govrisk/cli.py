@@ -84,7 +84,10 @@ def demo_command(host: str, port: int, no_serve: bool):
     if no_serve:
         return
     click.echo(f"演示系统： http://{host}:{port}/   （Ctrl+C 退出）")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # app.run() is ignored inside the Flask CLI, so serve the same app object with werkzeug directly
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.group("users")

@@ -97,3 +97,33 @@ def test_flows_check_json(tmp_path):
     broken.write_text('{"power_code": "X", "kind": "internal"', encoding="utf-8")
     result = run(["flows", "check", str(broken), "--format", "json"], env, check=False)
     assert result.returncode == 1 and json.loads(result.stdout)["findings"][0]["code"] == "invalid_document"
+
+
+def test_demo_serves_the_login_page(tmp_path):
+    """The README's first command: `govrisk demo` prepares the database and answers HTTP."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}"}
+    env.pop("TEST_DATABASE_URL", None)
+    server = subprocess.Popen([sys.executable, "-m", "govrisk.cli", "demo", "--port", str(port)], env=env, cwd=REPO,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    assert response.status == 200 and "廉政风险防控管理系统" in response.read().decode()
+                    break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                assert time.monotonic() < deadline, "govrisk demo did not start serving"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0]
+    assert "editor" in output and "Demo@2026" in output

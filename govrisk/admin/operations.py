@@ -3,6 +3,7 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from govrisk.core.audit import log_change, record_create, record_update
 from govrisk.core.errors import UserError
@@ -16,7 +17,7 @@ def save_reference_item(item: ReferenceItem | None, data: dict, *, actor) -> Ref
         exists = db.session.scalar(sa.select(ReferenceItem.id).where(ReferenceItem.kind == data["kind"],
                                                                      ReferenceItem.key == data["key"]))
         if exists:
-            raise UserError(f"“{data['key']}”在该类参考数据中已存在。", field="key")
+            raise UserError(_("“%(key)s”在该类参考数据中已存在。", key=data["key"]), field="key")
         item = ReferenceItem(**{k: data[k] for k in ReferenceItem.audit_fields if k in data})
         record_create("reference.create", item, actor=actor)
         return item
@@ -28,9 +29,9 @@ def save_reference_item(item: ReferenceItem | None, data: dict, *, actor) -> Ref
 def set_calendar_day(day: date, kind: str, name: str, *, actor) -> CalendarDay:
     """Mark a day as a holiday or a make-up working day (replacing what it was)."""
     if kind not in ("holiday", "workday"):
-        raise UserError("类型必须是“节假日”或“调休上班”。", field="kind")
+        raise UserError(_("类型必须是“节假日”或“调休上班”。"), field="kind")
     if kind == "workday" and day.weekday() < 5:
-        raise UserError(f"{day.isoformat()} 是周一至周五，本来就是工作日，无需设为调休上班。", field="day")
+        raise UserError(_("%(day)s 是周一至周五，本来就是工作日，无需设为调休上班。", day=day.isoformat()), field="day")
     entry = db.session.get(CalendarDay, day)
     if entry is None:
         entry = CalendarDay(day=day, kind=kind, name=name)
@@ -44,7 +45,7 @@ def clear_calendar_day(day: date, *, actor) -> None:
     """Return a day to the ordinary week (weekday works, weekend rests)."""
     entry = db.session.get(CalendarDay, day)
     if entry is None:
-        raise UserError(f"{day.isoformat()} 没有特殊安排。")
+        raise UserError(_("%(day)s 没有特殊安排。", day=day.isoformat()))
     log_change("calendar.clear", entry, actor=actor, changes={"kind": [entry.kind, None], "name": [entry.name, None]},
                target_type="calendar_days")
     db.session.delete(entry)

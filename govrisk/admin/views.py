@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from govrisk.admin import operations as ops
@@ -75,7 +76,7 @@ class RHReference(RH):
         if not self.kind or not self.form.validate_on_submit():
             return self._render_form(), 400
         ops.save_reference_item(None, {**self.form.data, "kind": self.kind}, actor=current_user)
-        flash("已添加。", "success")
+        flash(_("已添加。"), "success")
         return redirect(url_for("admin.reference", kind=self.kind))
 
 
@@ -85,11 +86,11 @@ class RHReferenceToggle(RH):
     def _load(self, item_id):
         self.item = db.session.get(ReferenceItem, item_id)
         if self.item is None:
-            raise NotFound("参考数据项不存在。")
+            raise NotFound(_("参考数据项不存在。"))
 
     def _process_POST(self):
         ops.save_reference_item(self.item, {"is_active": not self.item.is_active}, actor=current_user)
-        flash("已启用。" if self.item.is_active else "已停用。", "success")
+        flash(_("已启用。") if self.item.is_active else _("已停用。"), "success")
         return redirect(url_for("admin.reference", kind=self.item.kind))
 
 
@@ -111,7 +112,7 @@ class RHCalendar(RH):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         ops.set_calendar_day(self.form.day.data, self.form.kind.data, self.form.name.data or "", actor=current_user)
-        flash(f"{self.form.day.data.isoformat()} 已保存。", "success")
+        flash(_("%(day)s 已保存。", day=self.form.day.data.isoformat()), "success")
         return redirect(url_for("admin.calendar", year=self.form.day.data.year))
 
 
@@ -122,9 +123,9 @@ class RHCalendarClear(RH):
         try:
             day = date.fromisoformat(request.form.get("day", ""))
         except ValueError:
-            raise UserError("日期格式不正确。") from None
+            raise UserError(_("日期格式不正确。")) from None
         ops.clear_calendar_day(day, actor=current_user)
-        flash(f"{day.isoformat()} 已恢复为普通日。", "success")
+        flash(_("%(day)s 已恢复为普通日。", day=day.isoformat()), "success")
         return redirect(url_for("admin.calendar", year=day.year))
 
 

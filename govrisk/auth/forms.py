@@ -60,4 +60,4 @@ class PolicyForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("令牌名称（用途）"), validators=[DataRequired(message=_l("请填写用途")), Length(max=120)])
-    scopes = SelectField(_l("权限范围"), choices=[("read", "只读"), ("read ingest", "只读 + 数据接入")])
+    scopes = SelectField(_l("权限范围"), choices=[("read", _l("只读")), ("read ingest", _l("只读 + 数据接入"))])

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from govrisk.auth import operations as ops
@@ -56,9 +57,10 @@ class RHLogin(RH):
         if not self.form.validate_on_submit():
             return self._render(), 400
         user = ops.authenticate(self.form.username.data.strip(), self.form.password.data)
+        chosen_language = session.get("lang")  # a language picked on the login page outlives the new session
         session.clear()
         login_user(user)
-        session["lang"] = user.locale
+        session["lang"] = chosen_language or user.locale
         return redirect(_safe_next(request.args.get("next")))
 
     def _on_user_error(self, exc):
@@ -73,7 +75,7 @@ class RHLogout(RH):
         log_change("auth.logout", current_user._get_current_object(), actor=current_user._get_current_object())
         logout_user()
         session.clear()
-        flash("您已安全退出。", "info")
+        flash(_("您已安全退出。"), "info")
         return redirect(url_for("auth.login"))
 
 
@@ -105,9 +107,9 @@ class RHChangePassword(RH):
         from werkzeug.security import check_password_hash
 
         if not check_password_hash(current_user.password_hash, self.form.current_password.data):
-            raise UserError("当前密码不正确。", field="current_password")
+            raise UserError(_("当前密码不正确。"), field="current_password")
         ops.set_password(current_user, self.form.password.data, actor=current_user, must_change=False)
-        flash("密码已修改。", "success")
+        flash(_("密码已修改。"), "success")
         return redirect(url_for("admin.home"))
 
 
@@ -129,7 +131,7 @@ class RHTokens(RH):
             return self._render_form(), 400
         _token, raw = ops.create_api_token(current_user, self.form.name.data.strip(), actor=current_user,
                                            scopes=self.form.scopes.data)
-        flash("令牌已创建。请立即复制保存，它只显示这一次。", "success")
+        flash(_("令牌已创建。请立即复制保存，它只显示这一次。"), "success")
         return self._render_form(new_token=raw)
 
 
@@ -139,15 +141,15 @@ class RHTokenRevoke(RH):
     def _load(self, token_id):
         self.token = db.session.get(ApiToken, token_id)
         if self.token is None:
-            raise NotFound("令牌不存在。")
+            raise NotFound(_("令牌不存在。"))
 
     def _check_access(self):
         if not self.token.can_revoke(current_user):
-            raise NotFound("令牌不存在。")
+            raise NotFound(_("令牌不存在。"))
 
     def _process_POST(self):
         ops.revoke_api_token(self.token, actor=current_user)
-        flash("令牌已撤销。", "success")
+        flash(_("令牌已撤销。"), "success")
         return redirect(url_for("auth.tokens"))
 
 
@@ -155,7 +157,7 @@ class RHUserBase(RH):
     def _load(self, user_id):
         self.user = db.session.get(User, user_id)
         if self.user is None:
-            raise NotFound("用户不存在。")
+            raise NotFound(_("用户不存在。"))
 
 
 class RHUsers(RH):
@@ -187,7 +189,8 @@ class RHUserCreate(RH):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         user = ops.create_user(self.form.data, actor=current_user)
-        flash(f"账号“{user.username}”已创建。请安全管理员为其授予角色；首次登录须修改密码。", "success")
+        flash(_("账号“%(username)s”已创建。请安全管理员为其授予角色；首次登录须修改密码。", username=user.username),
+              "success")
         return redirect(url_for("auth.user_edit", user_id=user.id))
 
 
@@ -213,7 +216,7 @@ class RHUserEdit(RHUserBase):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         changes = ops.update_user(self.user, self.form.data, actor=current_user)
-        flash("已保存。" if changes else "没有需要保存的修改。", "success" if changes else "info")
+        flash(_("已保存。") if changes else _("没有需要保存的修改。"), "success" if changes else "info")
         return redirect(url_for("auth.user_edit", user_id=self.user.id))
 
 
@@ -223,9 +226,9 @@ class RHUserResetPassword(RHUserBase):
     def _process_POST(self):
         form = ResetPasswordForm(prefix="reset")
         if not form.validate_on_submit():
-            raise UserError("请输入新的初始密码。")
+            raise UserError(_("请输入新的初始密码。"))
         ops.set_password(self.user, form.password.data, actor=current_user, must_change=True)
-        flash("密码已重置，用户下次登录时须修改密码。", "success")
+        flash(_("密码已重置，用户下次登录时须修改密码。"), "success")
         return redirect(url_for("auth.user_edit", user_id=self.user.id))
 
 
@@ -245,9 +248,10 @@ class RHRoleGrant(RHUserBase):
     def _process_POST(self):
         form = RoleGrantForm()
         if not form.validate_on_submit():
-            raise UserError("请选择要授予的角色。")
+            raise UserError(_("请选择要授予的角色。"))
         ops.grant_role(self.user, Role(form.role.data), actor=current_user)
-        flash(f"已为“{self.user.display_name}”授予“{Role(form.role.data).title}”。", "success")
+        flash(_("已为“%(user)s”授予“%(role)s”。", user=self.user.display_name, role=Role(form.role.data).title),
+              "success")
         return redirect(request.referrer or url_for("auth.roles"))
 
 
@@ -257,9 +261,9 @@ class RHRoleRevoke(RHUserBase):
     def _process_POST(self):
         role = request.form.get("role", "")
         if role not in {r.value for r in Role}:
-            raise UserError("未知的角色。")
+            raise UserError(_("未知的角色。"))
         ops.revoke_role(self.user, Role(role), actor=current_user)
-        flash(f"已撤销“{self.user.display_name}”的“{Role(role).title}”角色。", "success")
+        flash(_("已撤销“%(user)s”的“%(role)s”角色。", user=self.user.display_name, role=Role(role).title), "success")
         return redirect(request.referrer or url_for("auth.roles"))
 
 
@@ -268,7 +272,7 @@ class RHUserUnlock(RHUserBase):
 
     def _process_POST(self):
         ops.unlock_user(self.user, actor=current_user)
-        flash("账号已解锁。", "success")
+        flash(_("账号已解锁。"), "success")
         return redirect(request.referrer or url_for("auth.roles"))
 
 
@@ -290,7 +294,7 @@ class RHPolicy(RH):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         changes = ops.update_security_policy(self.form.data, actor=current_user)
-        flash("安全策略已更新。" if changes else "没有修改。", "success")
+        flash(_("安全策略已更新。") if changes else _("没有修改。"), "success")
         return redirect(url_for("auth.policy"))
 
 

@@ -9,6 +9,7 @@ from enum import Enum
 
 import sqlalchemy as sa
 from flask import has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govrisk.core.models import model_label
@@ -146,16 +147,17 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
     stmt = sa.select(AuditEntry).order_by(AuditEntry.seq)
     for entry in db.session.execute(stmt.execution_options(yield_per=batch_size)).scalars():
         if entry.seq != expected_seq:
-            reason = f"序号不连续：期望 {expected_seq}，实际 {entry.seq}（记录被删除或插入）"
+            reason = _("序号不连续：期望 %(expected)s，实际 %(actual)s（记录被删除或插入）", expected=expected_seq,
+                       actual=entry.seq)
             return ChainReport(False, checked, entry.seq, reason)
         if entry.prev_hash != prev_hash:
-            return ChainReport(False, checked, entry.seq, "前一条记录的哈希不匹配（链条断裂）")
+            return ChainReport(False, checked, entry.seq, _("前一条记录的哈希不匹配（链条断裂）"))
         if entry_hash(entry) != entry.hash:
-            return ChainReport(False, checked, entry.seq, "记录内容与其哈希不符（记录被篡改）")
+            return ChainReport(False, checked, entry.seq, _("记录内容与其哈希不符（记录被篡改）"))
         prev_hash, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
     head = db.session.get(AuditHead, 1)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return ChainReport(False, checked, checked + 1, "链尾与记录不符（最后的记录被删除或篡改）")
+        return ChainReport(False, checked, checked + 1, _("链尾与记录不符（最后的记录被删除或篡改）"))
     return ChainReport(True, checked)
 
 

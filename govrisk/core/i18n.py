@@ -1,10 +1,16 @@
-"""Languages: Chinese by default, English switchable; catalogs compiled at start when stale."""
+"""Languages: Chinese by default, English switchable; catalogs compiled at start when stale.
 
+Message ids are the Chinese strings; `translations/en/LC_MESSAGES/messages.po` holds the English.
+Operations translate with `flask_babel.gettext` at the moment they raise or flash; outside a request
+(CLI, tests, scripts) the locale is the default one, so the Chinese message id comes back unchanged.
+"""
+
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 from govrisk.extensions import babel
@@ -21,7 +27,7 @@ def compile_catalogs(target: Path) -> Path:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
-        tmp = mo_path.with_suffix(".tmp")
+        tmp = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")  # several workers may start at once
         with tmp.open("wb") as mo_file:
             write_mo(mo_file, catalog)
         tmp.replace(mo_path)
@@ -29,7 +35,9 @@ def compile_catalogs(target: Path) -> Path:
 
 
 def select_locale() -> str:
-    """The session's choice, else the user's saved language, else Chinese."""
+    """The session's choice, else the user's saved language, else Chinese (always Chinese outside a request)."""
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in languages:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govrisk.core.errors import UserError
@@ -68,7 +70,7 @@ def _decode_csv(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            "文件不是 UTF-8 编码（可能是 GBK）。请在 Excel/WPS 中另存为“CSV UTF-8”或直接上传 XLSX。") from None
+            _("文件不是 UTF-8 编码（可能是 GBK）。请在 Excel/WPS 中另存为“CSV UTF-8”或直接上传 XLSX。")) from None
 
 
 def _cell_text(value) -> str:
@@ -87,7 +89,7 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:
-        raise ImportFileError("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿。") from None
+        raise ImportFileError(_("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿。")) from None
     sheet = workbook.worksheets[0]
     rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     workbook.close()
@@ -97,19 +99,20 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 def read_table(data: bytes, filename: str, *, max_bytes: int) -> list[list[str]]:
     """The file's rows as lists of stripped strings (header first); refuses what it cannot read."""
     if not data:
-        raise ImportFileError("文件为空。")
+        raise ImportFileError(_("文件为空。"))
     if len(data) > max_bytes:
-        raise ImportFileError(f"文件过大（{len(data) // 1024} KB），上限为 {max_bytes // 1024} KB。")
+        raise ImportFileError(_("文件过大（%(size)s KB），上限为 %(limit)s KB。", size=len(data) // 1024,
+                                limit=max_bytes // 1024))
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:4] == b"PK\x03\x04":
         return _read_xlsx(data)
     if not name.endswith((".csv", ".txt")) and b"\x00" in data[:1024]:
-        raise ImportFileError("不支持的文件类型：请上传 CSV（UTF-8）或 XLSX 文件。")
+        raise ImportFileError(_("不支持的文件类型：请上传 CSV（UTF-8）或 XLSX 文件。"))
     text = _decode_csv(data)
     try:
         return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
-        raise ImportFileError(f"CSV 格式错误：{exc}") from None
+        raise ImportFileError(_("CSV 格式错误：%(error)s", error=exc)) from None
 
 
 def parse_bool(text: str) -> bool:
@@ -119,7 +122,7 @@ def parse_bool(text: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise ValueError(f"“{text}”不是是/否")
+    raise ValueError(_("“%(text)s”不是是/否", text=text))
 
 
 class Importer(ABC):
@@ -132,11 +135,12 @@ class Importer(ABC):
 
     def rows_from(self, table: list[list[str]]) -> list[ImportRow]:
         if not table or not any(table[0]):
-            raise ImportFileError("文件没有表头行。")
+            raise ImportFileError(_("文件没有表头行。"))
         header = [h.strip().lstrip("\ufeff").lower() for h in table[0]]
         missing = [c for c in self.columns if c in self.required and c not in header]
         if missing:
-            raise ImportFileError(f"缺少列：{', '.join(missing)}。需要的列为：{', '.join(self.columns)}。")
+            raise ImportFileError(_("缺少列：%(missing)s。需要的列为：%(columns)s。", missing=", ".join(missing),
+                                    columns=", ".join(self.columns)))
         rows = []
         for index, raw in enumerate(table[1:], start=2):
             if not any(cell.strip() for cell in raw):
@@ -144,7 +148,7 @@ class Importer(ABC):
             values = {h: (raw[i].strip() if i < len(raw) else "") for i, h in enumerate(header) if h in self.columns}
             rows.append(ImportRow(line=index, values=values))
         if not rows:
-            raise ImportFileError("文件中没有数据行。")
+            raise ImportFileError(_("文件中没有数据行。"))
         return rows
 
     @abstractmethod
@@ -161,7 +165,7 @@ class Importer(ABC):
         for row in rows:
             for column in self.required:
                 if not row.values.get(column):
-                    row.errors.append(f"“{column}”不能为空")
+                    row.errors.append(_("“%(column)s”不能为空", column=column))
         self.check(rows)
         return ImportPreview(list(self.columns), rows)
 
@@ -169,8 +173,11 @@ class Importer(ABC):
         """Check, then write all rows in the caller's transaction, or raise with the preview and write nothing."""
         preview = self.preview(data, filename, max_bytes=max_bytes)
         if not preview.ok:
-            lines = "; ".join(f"第 {r.line} 行：{'，'.join(r.errors)}" for r in preview.bad_rows[:20])
-            raise UserError(f"导入被拒绝，{len(preview.bad_rows)} 行有错误，未写入任何数据。{lines}",
+            lines = "; ".join(_("第 %(line)s 行：%(errors)s", line=r.line, errors=_("，").join(r.errors))
+                              for r in preview.bad_rows[:20])
+            raise UserError(ngettext("导入被拒绝，%(num)s 行有错误，未写入任何数据。%(lines)s",
+                                     "导入被拒绝，%(num)s 行有错误，未写入任何数据。%(lines)s", len(preview.bad_rows),
+                                     lines=lines),
                             details={"bad_rows": [{"line": r.line, "errors": r.errors} for r in preview.bad_rows]})
         self.write([r for r in preview.rows if r.action != "unchanged"], actor=actor)
         db.session.flush()
@@ -190,7 +197,7 @@ def staged_upload(token: str, kind: str, *, actor) -> ImportUpload:
     """The user's own unused upload of this kind, or a clear refusal."""
     upload = db.session.scalar(sa.select(ImportUpload).where(ImportUpload.token == token))
     if upload is None or upload.kind != kind or upload.user_id != actor.id:
-        raise UserError("找不到待确认的上传文件，请重新上传。")
+        raise UserError(_("找不到待确认的上传文件，请重新上传。"))
     if upload.used_at is not None:
-        raise UserError("该文件已经导入过了。")
+        raise UserError(_("该文件已经导入过了。"))
     return upload

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -27,8 +28,8 @@ class VersionedMixin:
         """Refuse a form loaded at another version of this record."""
         if expected is not None and int(expected) != self.version:
             raise StaleEditError(
-                f"该记录已被他人修改（您打开的是第 {expected} 版，当前为第 {self.version} 版），请刷新后重试。"
-            )
+                _("该记录已被他人修改（您打开的是第 %(expected)s 版，当前为第 %(current)s 版），请刷新后重试。",
+                  expected=expected, current=self.version))
 
     def bump_version(self) -> None:
         """Mark a change; the flush's UPDATE will require the previous version."""

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from govrisk.core.errors import Forbidden, UserError
@@ -56,7 +57,7 @@ class RH(MethodView):
     def _check_access(self) -> None:
         """Refuse with Forbidden unless the user may do this (default: the class's permission)."""
         if self.permission and not current_user.can(self.permission):
-            raise Forbidden("您没有执行此操作的权限。")
+            raise Forbidden(_("您没有执行此操作的权限。"))
 
     def _render(self, **context):
         return render_template(self.template, form=self.form, **context)
@@ -119,8 +120,9 @@ class RHImport(RH):
             upload = staged_upload(request.form["token"], self.importer.kind, actor=current_user)
             preview = self.importer.run(upload.content, upload.filename, actor=current_user, max_bytes=max_bytes)
             upload.used_at = utcnow()
-            flash(f"导入完成：新增 {preview.count('create')} 行，更新 {preview.count('update')} 行，"
-                  f"未变 {preview.count('unchanged')} 行。", "success")
+            flash(_("导入完成：新增 %(created)s 行，更新 %(updated)s 行，未变 %(unchanged)s 行。",
+                    created=preview.count("create"), updated=preview.count("update"),
+                    unchanged=preview.count("unchanged")), "success")
             return redirect(url_for(self.done_endpoint))
         if not self.form.validate_on_submit():
             return self._render_form(), 400

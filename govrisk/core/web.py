@@ -3,6 +3,8 @@
 from datetime import UTC, datetime
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
@@ -46,30 +48,29 @@ def _enforce_session_rules():
     if last_seen and now - last_seen > security_policy().idle_timeout_minutes * 60:
         logout_user()
         session.clear()
-        flash("长时间未操作，会话已过期，请重新登录。", "warning")
+        flash(_("长时间未操作，会话已过期，请重新登录。"), "warning")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     session["last_seen"] = now
     if current_user.must_change_password and request.endpoint not in EXEMPT_FROM_PASSWORD_CHANGE:
-        flash("首次登录或密码已被重置，请先修改密码。", "warning")
+        flash(_("首次登录或密码已被重置，请先修改密码。"), "warning")
         return redirect(url_for("auth.change_password"))
     return None
 
 
 ERROR_TITLES = {
-    400: ("请求有误", "Bad request"),
-    403: ("没有权限", "Forbidden"),
-    404: ("页面不存在", "Not found"),
-    405: ("不支持的请求方式", "Method not allowed"),
-    409: ("操作冲突", "Conflict"),
-    413: ("上传文件过大", "File too large"),
-    429: ("请求过于频繁", "Too many requests"),
-    500: ("系统内部错误", "Internal error"),
+    400: _l("请求有误"),
+    403: _l("没有权限"),
+    404: _l("页面不存在"),
+    405: _l("不支持的请求方式"),
+    409: _l("操作冲突"),
+    413: _l("上传文件过大"),
+    429: _l("请求过于频繁"),
+    500: _l("系统内部错误"),
 }
 
 
 def _error_page(status: int, message: str = ""):
-    zh, en = ERROR_TITLES.get(status, ("出错了", "Error"))
-    title = en if current_language() == "en" else zh
+    title = str(ERROR_TITLES.get(status, _l("出错了")))
     if wants_json():
         return json_error(message or title, status)
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -79,13 +80,13 @@ def _handle_http_error(exc: HTTPException):
     db.session.rollback()
     message = exc.description if isinstance(exc.description, str) and exc.code in (400, 403, 404, 409) else ""
     if exc.code == 413:
-        message = "上传的文件超过了允许的大小。"
+        message = _("上传的文件超过了允许的大小。")
     return _error_page(exc.code or 500, message)
 
 
 def _handle_csrf_error(exc: CSRFError):
     db.session.rollback()
-    return _error_page(400, "页面已过期或缺少安全令牌（CSRF），请刷新页面后重试。")
+    return _error_page(400, _("页面已过期或缺少安全令牌（CSRF），请刷新页面后重试。"))
 
 
 def _handle_unexpected(exc: Exception):
@@ -93,13 +94,13 @@ def _handle_unexpected(exc: Exception):
     import logging
 
     logging.getLogger("govrisk").exception("unhandled error on %s", request.path)
-    return _error_page(500, "系统遇到意外错误，操作未生效，未写入任何数据。请稍后重试或联系管理员。")
+    return _error_page(500, _("系统遇到意外错误，操作未生效，未写入任何数据。请稍后重试或联系管理员。"))
 
 
 def _unauthorized():
     if wants_json():
-        return json_error("需要登录或有效的 API 令牌。", 401)
-    flash("请先登录。", "info")
+        return json_error(_("需要登录或有效的 API 令牌。"), 401)
+    flash(_("请先登录。"), "info")
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
 
 
@@ -108,6 +109,14 @@ def _template_helpers():
 
     def state_badge(state) -> Markup:
         return Markup('<span class="badge badge-state state-{0}">{1}</span>').format(state.value, state.title)
+
+    def state_title(obj, value: str) -> str:
+        """The title of a stored state value of obj's workflow (the raw value when unknown)."""
+        states = getattr(getattr(type(obj), "__workflow__", None), "states", None)
+        try:
+            return states(value).title if states is not None else value
+        except ValueError:
+            return value
 
     def fmt_dt(value) -> str:
         if value is None:
@@ -122,6 +131,7 @@ def _template_helpers():
         "available_transitions": available,
         "workflow_history": history_for,
         "state_badge": state_badge,
+        "state_title": state_title,
         "fmt_dt": fmt_dt,
         "lang": current_language,
     }

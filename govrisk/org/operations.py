@@ -3,6 +3,8 @@
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_pgettext, ngettext
 
 from govrisk.core.audit import record_create, record_update
 from govrisk.core.errors import UserError
@@ -24,7 +26,8 @@ def _check_parent(department: Department | None, parent: Department | None) -> N
     if parent is None or department is None or department.id is None:
         return
     if parent.id == department.id or parent.path.startswith(department.path):
-        raise UserError(f"不能把“{department.name}”设为“{parent.name}”的下级：会形成循环。", field="parent_id")
+        raise UserError(_("不能把“%(department)s”设为“%(parent)s”的下级：会形成循环。", department=department.name,
+                          parent=parent.name), field="parent_id")
 
 
 def _set_paths(department: Department) -> None:
@@ -41,7 +44,7 @@ def _set_paths(department: Department) -> None:
 
 def create_department(data: dict, *, actor) -> Department:
     """Add a department under its parent (or at the top)."""
-    _require_unique(Department, f"单位代码“{data['code']}”已存在。", Department.code == data["code"])
+    _require_unique(Department, _("单位代码“%(code)s”已存在。", code=data["code"]), Department.code == data["code"])
     parent = db.session.get(Department, data["parent_id"]) if data.get("parent_id") else None
     department = Department(code=data["code"], name=data["name"], kind=DepartmentKind(data.get("kind") or "government"),
                             parent=parent, sort_order=data.get("sort_order") or 0, path="/")
@@ -55,7 +58,7 @@ def create_department(data: dict, *, actor) -> Department:
 def update_department(department: Department, data: dict, *, actor) -> dict:
     """Change a department's fields; a new parent may not lie inside its own subtree."""
     if "code" in data:
-        _require_unique(Department, f"单位代码“{data['code']}”已存在。", Department.code == data["code"],
+        _require_unique(Department, _("单位代码“%(code)s”已存在。", code=data["code"]), Department.code == data["code"],
                         exclude_id=department.id)
     new_parent = db.session.get(Department, data["parent_id"]) if data.get("parent_id") else None
     _check_parent(department, new_parent)
@@ -76,7 +79,9 @@ def retire_department(department: Department, *, actor, expected_version: int | 
     active_children = db.session.scalar(sa.select(sa.func.count()).where(
         Department.parent_id == department.id, Department.is_retired.is_(False)))
     if active_children:
-        raise UserError(f"“{department.name}”还有 {active_children} 个未停用的下级单位，请先处理下级单位。")
+        raise UserError(ngettext("“%(name)s”还有 %(num)s 个未停用的下级单位，请先处理下级单位。",
+                                 "“%(name)s”还有 %(num)s 个未停用的下级单位，请先处理下级单位。", active_children,
+                                 name=department.name))
     record_update("org.department.retire", department, {"is_retired": True}, actor=actor,
                   expected_version=expected_version)
 
@@ -84,7 +89,8 @@ def retire_department(department: Department, *, actor, expected_version: int | 
 def save_section(section: Section | None, data: dict, *, actor) -> Section:
     """Create a section, or update one."""
     department_id = section.department_id if section else data["department_id"]
-    _require_unique(Section, f"科室代码“{data['code']}”在本单位已存在。", Section.department_id == department_id,
+    _require_unique(Section, _("科室代码“%(code)s”在本单位已存在。", code=data["code"]),
+                    Section.department_id == department_id,
                     Section.code == data["code"], exclude_id=section.id if section else None)
     if section is None:
         section = Section(department_id=department_id, code=data["code"], name=data["name"])
@@ -97,14 +103,15 @@ def save_section(section: Section | None, data: dict, *, actor) -> Section:
 def save_post(post: Post | None, data: dict, *, actor) -> Post:
     """Create a post, or update one; its section must belong to the same department."""
     department_id = post.department_id if post else data["department_id"]
-    _require_unique(Post, f"岗位代码“{data['code']}”在本单位已存在。", Post.department_id == department_id,
-                    Post.code == data["code"], exclude_id=post.id if post else None)
+    _require_unique(Post, _("岗位代码“%(code)s”在本单位已存在。", code=data["code"]),
+                    Post.department_id == department_id, Post.code == data["code"],
+                    exclude_id=post.id if post else None)
     section_id = data.get("section_id") or None
     if section_id and db.session.scalar(sa.select(Section.department_id).where(Section.id == section_id)) != \
             department_id:
-        raise UserError("所选科室不属于该单位。", field="section_id")
+        raise UserError(_("所选科室不属于该单位。"), field="section_id")
     if (data.get("headcount") or 1) < 1:
-        raise UserError("岗位编制数至少为 1。", field="headcount")
+        raise UserError(_("岗位编制数至少为 1。"), field="headcount")
     fields = {k: data[k] for k in ("code", "name", "duties", "headcount", "is_key", "version") if k in data}
     fields["section_id"] = section_id
     if post is None:
@@ -117,8 +124,8 @@ def save_post(post: Post | None, data: dict, *, actor) -> Post:
 
 def save_person(person: Person | None, data: dict, *, actor) -> Person:
     """Create or update a person (staff number unique)."""
-    _require_unique(Person, f"工号“{data['staff_no']}”已存在。", Person.staff_no == data["staff_no"],
-                    exclude_id=person.id if person else None)
+    _require_unique(Person, _("工号“%(staff_no)s”已存在。", staff_no=data["staff_no"]),
+                    Person.staff_no == data["staff_no"], exclude_id=person.id if person else None)
     fields = {k: data[k] for k in ("department_id", "staff_no", "name", "title") if k in data}
     if person is None:
         person = Person(**fields)
@@ -131,14 +138,15 @@ def save_person(person: Person | None, data: dict, *, actor) -> Person:
 def assign_person(person: Person, post: Post, start_on: date, end_on: date | None, *, actor) -> Assignment:
     """Put a person on a post; refuses a period that overlaps their own or exceeds the post's headcount."""
     if end_on is not None and end_on < start_on:
-        raise UserError("结束日期不能早于开始日期。", field="end_on")
+        raise UserError(_("结束日期不能早于开始日期。"), field="end_on")
     overlaps = overlapping_assignments(post.id, start_on, end_on)
     if any(a.person_id == person.id for a in overlaps):
-        raise UserError(f"{person.name}在该期间已在“{post.name}”任职，任职期间不能重叠。", field="start_on")
+        raise UserError(_("%(person)s在该期间已在“%(post)s”任职，任职期间不能重叠。", person=person.name,
+                          post=post.name), field="start_on")
     if len(overlaps) >= post.headcount:
-        names = "、".join(a.person.name for a in overlaps)
-        raise UserError(f"“{post.name}”编制数为 {post.headcount}，该期间已由{names}任职，任职期间不能重叠。",
-                        field="start_on")
+        names = _("、").join(a.person.name for a in overlaps)
+        raise UserError(_("“%(post)s”编制数为 %(n)s，该期间已由%(names)s任职，任职期间不能重叠。", post=post.name,
+                          n=post.headcount, names=names), field="start_on")
     assignment = Assignment(person_id=person.id, post_id=post.id, start_on=start_on, end_on=end_on)
     assignment.person, assignment.post = person, post
     record_create("org.assignment.create", assignment, actor=actor)
@@ -148,14 +156,14 @@ def assign_person(person: Person, post: Post, start_on: date, end_on: date | Non
 def end_assignment(assignment: Assignment, end_on: date, *, actor) -> None:
     """Close an open assignment on end_on."""
     if end_on < assignment.start_on:
-        raise UserError("结束日期不能早于开始日期。", field="end_on")
+        raise UserError(_("结束日期不能早于开始日期。"), field="end_on")
     record_update("org.assignment.end", assignment, {"end_on": end_on}, actor=actor)
 
 
 def department_by_code_or_error(code: str) -> Department:
     department = get_department_by_code(code)
     if department is None:
-        raise UserError(f"单位代码“{code}”不存在。")
+        raise UserError(_("单位代码“%(code)s”不存在。", code=code))
     return department
 
 
@@ -163,7 +171,7 @@ class DepartmentImporter(Importer):
     """Departments from CSV/XLSX: code, name, parent_code (DESIGN §7.4); an optional kind column."""
 
     kind = "departments"
-    title = "单位"
+    title = lazy_pgettext("import", "单位")
     columns = ("code", "name", "parent_code", "kind")
     required = ("code", "name")
 
@@ -174,16 +182,16 @@ class DepartmentImporter(Importer):
         for row in rows:
             code, parent_code = row.values.get("code", ""), row.values.get("parent_code", "")
             if code in seen:
-                row.errors.append(f"代码“{code}”与第 {seen[code]} 行重复")
+                row.errors.append(_("代码“%(code)s”与第 %(line)s 行重复", code=code, line=seen[code]))
                 continue
             seen[code] = row.line
             if len(code) > 40 or len(row.values.get("name", "")) > 200:
-                row.errors.append("代码或名称过长")
+                row.errors.append(_("代码或名称过长"))
             kind = row.values.get("kind", "") or (existing[code].kind.value if code in existing else "government")
             if kind not in {k.value for k in DepartmentKind}:
-                row.errors.append(f"单位类型“{kind}”无效")
+                row.errors.append(_("单位类型“%(kind)s”无效", kind=kind))
             if parent_code == code and code:
-                row.errors.append("上级单位不能是自己")
+                row.errors.append(_("上级单位不能是自己"))
             row.data = {"code": code, "name": row.values.get("name", ""), "parent_code": parent_code, "kind": kind}
         parents.update({r.data["code"]: r.data["parent_code"] for r in rows if r.data})
         for row in rows:
@@ -191,9 +199,9 @@ class DepartmentImporter(Importer):
                 continue
             parent_code = row.data["parent_code"]
             if parent_code and parent_code not in parents:
-                row.errors.append(f"上级单位代码“{parent_code}”不存在")
+                row.errors.append(_("上级单位代码“%(code)s”不存在", code=parent_code))
             elif self._cycles(row.data["code"], parents):
-                row.errors.append("上下级关系形成循环")
+                row.errors.append(_("上下级关系形成循环"))
             row.action = self._action(row.data, existing.get(row.data["code"]))
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Departments, sections, posts, people and assignments; the department import."""
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from govrisk.core.errors import Forbidden, NotFound, UserError
@@ -22,7 +23,7 @@ class RHOrgBase(RH):
 
     def _check_access(self):
         if not (current_user.can("org.manage") or current_user.can("org.view")):
-            raise Forbidden("您没有查看组织机构的权限。")
+            raise Forbidden(_("您没有查看组织机构的权限。"))
 
     def _visible_ids(self):
         return None if current_user.can("org.manage") else current_user.visible_department_ids()
@@ -32,17 +33,17 @@ class RHDepartmentBase(RHOrgBase):
     def _load(self, department_id, **kwargs):
         self.department = db.session.get(Department, department_id)
         if self.department is None:
-            raise NotFound("单位不存在。")
+            raise NotFound(_("单位不存在。"))
 
     def _check_access(self):
         if not self.department.can_view(current_user):
-            raise Forbidden("您只能查看本单位及下属单位。")
+            raise Forbidden(_("您只能查看本单位及下属单位。"))
 
 
 class RHManageMixin:
     def _check_access(self):
         if not current_user.can("org.manage"):
-            raise Forbidden("只有系统管理员可以维护组织机构。")
+            raise Forbidden(_("只有系统管理员可以维护组织机构。"))
 
 
 class RHDepartments(RHOrgBase):
@@ -72,7 +73,7 @@ class RHDepartmentCreate(RHManageMixin, RH):
 
     def _load(self):
         self.form = DepartmentForm()
-        self.form.parent_id.choices = [(0, "（无，顶级单位）")] + queries.department_choices()
+        self.form.parent_id.choices = [(0, _("（无，顶级单位）"))] + queries.department_choices()
         if request.method == "GET" and request.args.get("parent_id", type=int):
             self.form.parent_id.data = request.args.get("parent_id", type=int)
 
@@ -86,7 +87,7 @@ class RHDepartmentCreate(RHManageMixin, RH):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         department = ops.create_department(self.form.data, actor=current_user)
-        flash(f"单位“{department.name}”已创建。", "success")
+        flash(_("单位“%(name)s”已创建。", name=department.name), "success")
         return redirect(url_for("org.department", department_id=department.id))
 
 
@@ -96,7 +97,7 @@ class RHDepartmentEdit(RHManageMixin, RHDepartmentBase):
     def _load(self, department_id):
         super()._load(department_id)
         self.form = DepartmentForm(obj=self.department if request.method == "GET" else None)
-        self.form.parent_id.choices = [(0, "（无，顶级单位）")] + queries.department_choices()
+        self.form.parent_id.choices = [(0, _("（无，顶级单位）"))] + queries.department_choices()
         if request.method == "GET":
             self.form.parent_id.data = self.department.parent_id or 0
             self.form.kind.data = self.department.kind.value
@@ -111,7 +112,7 @@ class RHDepartmentEdit(RHManageMixin, RHDepartmentBase):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         changes = ops.update_department(self.department, self.form.data, actor=current_user)
-        flash("已保存。" if changes else "没有需要保存的修改。", "success" if changes else "info")
+        flash(_("已保存。") if changes else _("没有需要保存的修改。"), "success" if changes else "info")
         return redirect(url_for("org.department", department_id=self.department.id))
 
 
@@ -119,7 +120,7 @@ class RHDepartmentRetire(RHManageMixin, RHDepartmentBase):
     def _process_POST(self):
         ops.retire_department(self.department, actor=current_user,
                               expected_version=request.form.get("version", type=int))
-        flash(f"单位“{self.department.name}”已停用（记录保留）。", "success")
+        flash(_("单位“%(name)s”已停用（记录保留）。", name=self.department.name), "success")
         return redirect(url_for("org.departments"))
 
 
@@ -127,9 +128,9 @@ class RHSectionCreate(RHManageMixin, RHDepartmentBase):
     def _process_POST(self):
         form = SectionForm(prefix="section")
         if not form.validate_on_submit():
-            raise UserError("；".join(e for errors in form.errors.values() for e in errors))
+            raise UserError(_("；").join(str(e) for errors in form.errors.values() for e in errors))
         ops.save_section(None, {**form.data, "department_id": self.department.id}, actor=current_user)
-        flash("科室已添加。", "success")
+        flash(_("科室已添加。"), "success")
         return redirect(url_for("org.department", department_id=self.department.id))
 
 
@@ -140,7 +141,7 @@ class RHPostForm(RHManageMixin, RHDepartmentBase):
         super()._load(department_id)
         self.post = db.session.get(Post, post_id) if post_id else None
         if post_id and (self.post is None or self.post.department_id != self.department.id):
-            raise NotFound("岗位不存在。")
+            raise NotFound(_("岗位不存在。"))
         self.form = PostForm(obj=self.post if request.method == "GET" else None)
         self.form.section_id.choices = [(0, "—")] + [(s.id, s.name) for s in queries.sections_of(department_id)]
 
@@ -157,7 +158,7 @@ class RHPostForm(RHManageMixin, RHDepartmentBase):
         if not self.form.validate_on_submit():
             return self._render_form(), 400
         post = ops.save_post(self.post, {**self.form.data, "department_id": self.department.id}, actor=current_user)
-        flash(f"岗位“{post.name}”已保存。", "success")
+        flash(_("岗位“%(name)s”已保存。", name=post.name), "success")
         return redirect(url_for("org.department", department_id=self.department.id))
 
 
@@ -168,7 +169,7 @@ class RHPersonForm(RHManageMixin, RHDepartmentBase):
         super()._load(department_id)
         self.person = db.session.get(Person, person_id) if person_id else None
         if person_id and (self.person is None or self.person.department_id != self.department.id):
-            raise NotFound("人员不存在。")
+            raise NotFound(_("人员不存在。"))
         self.form = PersonForm(obj=self.person if request.method == "GET" else None)
         self.assign_form = AssignmentForm(prefix="assign")
         self.assign_form.post_id.choices = [(p.id, p.name) for p in queries.posts_of(department_id)]
@@ -186,7 +187,7 @@ class RHPersonForm(RHManageMixin, RHDepartmentBase):
             return self._render_form(), 400
         person = ops.save_person(self.person, {**self.form.data, "department_id": self.department.id},
                                  actor=current_user)
-        flash(f"人员“{person.name}”已保存。", "success")
+        flash(_("人员“%(name)s”已保存。", name=person.name), "success")
         return redirect(url_for("org.person_edit", department_id=self.department.id, person_id=person.id))
 
 
@@ -197,10 +198,10 @@ class RHAssign(RHPersonForm):
             return self._render_form(), 400
         post = db.session.get(Post, self.assign_form.post_id.data)
         if post is None or post.department_id != self.department.id:
-            raise UserError("岗位不属于本单位。", field="post_id")
+            raise UserError(_("岗位不属于本单位。"), field="post_id")
         ops.assign_person(self.person, post, self.assign_form.start_on.data, self.assign_form.end_on.data,
                           actor=current_user)
-        flash(f"已安排{self.person.name}到“{post.name}”任职。", "success")
+        flash(_("已安排%(person)s到“%(post)s”任职。", person=self.person.name, post=post.name), "success")
         return redirect(url_for("org.person_edit", department_id=self.department.id, person_id=self.person.id))
 
 
@@ -209,14 +210,14 @@ class RHAssignmentEnd(RHManageMixin, RHDepartmentBase):
         super()._load(department_id)
         self.assignment = db.session.get(Assignment, assignment_id)
         if self.assignment is None or self.assignment.post.department_id != self.department.id:
-            raise NotFound("任职记录不存在。")
+            raise NotFound(_("任职记录不存在。"))
 
     def _process_POST(self):
         form = EndAssignmentForm(prefix="end")
         if not form.validate_on_submit():
-            raise UserError("请填写有效的结束日期。")
+            raise UserError(_("请填写有效的结束日期。"))
         ops.end_assignment(self.assignment, form.end_on.data, actor=current_user)
-        flash("任职已结束。", "success")
+        flash(_("任职已结束。"), "success")
         return redirect(url_for("org.person_edit", department_id=self.department.id,
                                 person_id=self.assignment.person_id))
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from govrisk.core.audit import log_change
 from govrisk.core.enums import TitledEnum, current_language
@@ -52,7 +53,7 @@ class Workflow:
         for t in self.transitions:
             if t.name == name:
                 return t
-        raise WorkflowError(f"未知的操作：{name}")
+        raise WorkflowError(_("未知的操作：%(name)s", name=name))
 
     def state_of(self, obj) -> TitledEnum:
         return getattr(obj, self.state_attr)
@@ -70,12 +71,12 @@ def refusal(obj, transition: Transition, actor) -> str | None:
     wf = _workflow_of(obj)
     state = wf.state_of(obj)
     if state not in transition.sources:
-        return f"当前状态为“{state.title}”，不能执行“{transition.title}”。"
+        return _("当前状态为“%(state)s”，不能执行“%(action)s”。", state=state.title, action=transition.title)
     if not has_permission(actor, transition.permission):
-        return f"您没有“{get_permission(transition.permission).title}”的权限。"
+        return _("您没有“%(permission)s”的权限。", permission=get_permission(transition.permission).title)
     scope_ok = getattr(obj, "can_act_on", None)
     if scope_ok is not None and not scope_ok(actor):
-        return "该记录不属于您可以办理的范围。"
+        return _("该记录不属于您可以办理的范围。")
     for guard in transition.guards:
         reason = guard(obj, actor)
         if reason:
@@ -92,7 +93,7 @@ def fire(obj, name: str, *, actor, comment: str | None = None) -> WorkflowEvent:
         raise WorkflowError(reason)
     comment = (comment or "").strip()
     if transition.needs_comment and not comment:
-        raise WorkflowError(f"“{transition.title}”必须填写意见。", field="comment")
+        raise WorkflowError(_("“%(action)s”必须填写意见。", action=transition.title), field="comment")
     source = wf.state_of(obj)
     setattr(obj, wf.state_attr, transition.target)
     if hasattr(obj, "bump_version"):
