@@ -123,7 +123,8 @@ def log_change(action: str, obj=None, *, actor=None, changes: dict | None = None
         target_id=getattr(obj, "id", None),
         target_label=model_label(obj)[:255] if obj is not None else "",
         changes=_canonical(changes or {}),
-        ip=(request.remote_addr or "") if has_request_context() else "",
+        # anonymous citizens (portal feedback, reports) are not traced by address
+        ip=(request.remote_addr or "") if has_request_context() and actor is not None else "",
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(entry)

@@ -34,7 +34,8 @@ def _set_paths(department: Department) -> None:
     """Recompute path for department and its whole subtree (after creation or a move)."""
     old_path = department.path
     parent_path = department.parent.path if department.parent is not None else "/"
-    department.path = f"{parent_path}{department.id}/"
+    # zero-padded so that ordering by path keeps numeric id order (/2/ before /10/)
+    department.path = f"{parent_path}{department.id:08d}/"
     if old_path and old_path != "/" and old_path != department.path:
         subtree = sa.select(Department).where(Department.path.startswith(old_path, autoescape=True),
                                               Department.id != department.id)

@@ -19,10 +19,10 @@ def test_tree_paths_and_subtree(create_department):
     bureau = create_department(code="B", parent=city)
     office = create_department(code="O", parent=bureau)
     other = create_department(code="X")
-    assert office.path == f"/{city.id}/{bureau.id}/{office.id}/"
+    assert office.path == f"/{city.id:08d}/{bureau.id:08d}/{office.id:08d}/"
     assert subtree_ids(bureau.id) == {bureau.id, office.id}
     update_department(bureau, {"parent_id": other.id}, actor=None)
-    assert office.path == f"/{other.id}/{bureau.id}/{office.id}/"
+    assert office.path == f"/{other.id:08d}/{bureau.id:08d}/{office.id:08d}/"
     assert subtree_ids(other.id) == {other.id, bureau.id, office.id}
 
 
@@ -142,3 +142,14 @@ def test_unknown_department_is_404(client, login_as, create_user):
     login_as(create_user(Role.SYS_ADMIN))
     response = client.get("/org/departments/999999")
     assert response.status_code == 404 and "单位不存在" in response.get_data(as_text=True)
+
+
+def test_tree_order_is_numeric(create_department):
+    from govrisk.org.queries import department_choices
+
+    first = create_department(name="甲")
+    for _ in range(9):
+        create_department()
+    tenth_child = create_department(name="乙", parent=first)
+    names = [name.strip("　") for _, name in department_choices()]
+    assert names.index("乙") == names.index("甲") + 1, tenth_child.path
