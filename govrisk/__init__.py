@@ -18,6 +18,17 @@ BLUEPRINTS = (
     "govrisk.admin.views",
     "govrisk.auth.views",
     "govrisk.org.views",
+    "govrisk.catalog.views",
+    "govrisk.risks.views",
+    "govrisk.portal.views",
+    "govrisk.api.views",
+    "govrisk.campaigns.views",
+    "govrisk.flows.views",
+    "govrisk.flows.api",
+    "govrisk.review.views",
+    "govrisk.accountability.views",
+    "govrisk.reports.views",
+    "govrisk.supervision.views",
 )
 
 

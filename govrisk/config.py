@@ -39,6 +39,11 @@ class Config:
     AUDIT_RETENTION_DAYS = _env_int("AUDIT_RETENTION_DAYS", 183)
     PAGE_SIZE = _env_int("PAGE_SIZE", 20)
     IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+    # Public feedback: submissions per sender address per window (counted in the database: any worker sees them).
+    FEEDBACK_RATE_LIMIT = _env_int("FEEDBACK_RATE_LIMIT", 5)
+    FEEDBACK_RATE_WINDOW_MINUTES = _env_int("FEEDBACK_RATE_WINDOW_MINUTES", 60)
+    # Reverse proxies in front of the app that append to X-Forwarded-For (0: use the socket's address).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
     TESTING = False
 
 

@@ -119,6 +119,21 @@ def load_seed(*, demo: bool) -> dict:
     if demo:
         load_demo_org()
         summary["accounts"] = load_demo_users()
+        from govrisk.catalog.seed import load_demo_catalog
+
+        summary["powers"] = load_demo_catalog()
+        from govrisk.flows.seed import load_demo_flows  # before the risk points, which attach to flow steps
+
+        summary["flows"] = load_demo_flows()
+        from govrisk.campaigns.seed import load_campaign_demo
+
+        summary["accounts"] += load_campaign_demo()
+        from govrisk.risks.seed import load_demo_risks
+
+        summary["risk_points"] = load_demo_risks()
+        from govrisk.review.seed import load_demo_review  # last: it snapshots the register loaded above
+
+        summary["review_cycles"] = load_demo_review()
     db.session.flush()
     return summary
 

@@ -186,6 +186,12 @@ class Mention:
 
 def extract_indicators(text: str) -> dict:
     """Return the indicator mentions of a campaign report and each indicator's total (DESIGN §7.3)."""
+    mentions = find_mentions(text)
+    return {"mentions": [m.as_dict(text) for m in mentions], "totals": _totals(mentions)}
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every indicator figure in the text, in order, with its rule and whether the text marks it as a total."""
     figures = list(_figures(text))
     mentions = []
     for i, figure in enumerate(figures):
@@ -193,7 +199,7 @@ def extract_indicators(text: str) -> dict:
         mention = _classify(text, figure, stop)
         if mention:
             mentions.append(mention)
-    return {"mentions": [m.as_dict(text) for m in mentions], "totals": _totals(mentions)}
+    return mentions
 
 
 def _figures(text: str) -> Iterator[Figure]:
@@ -319,14 +325,31 @@ def _is_total(text: str, pos: int) -> bool:
     return max(markers)[1] if markers else False
 
 
-def _totals(mentions: list[Mention]) -> dict:
-    # A figure the report gives as a total already includes the parts reported before it (report-02:
-    # 共…3000余份 includes the 1500余份), so an indicator with totals sums only those; otherwise all figures.
-    by_key: dict[str, list[Mention]] = {}
-    for mention in mentions:
-        by_key.setdefault(mention.rule.key, []).append(mention)
+class Figured(NamedTuple):
+    """One figure counted towards a total: its indicator, value, lower-bound flag and total flag."""
+
+    key: object
+    value: Decimal
+    approx: bool
+    is_total: bool
+
+
+def combine_totals(figures) -> dict:
+    """Each key's total as (value, approx): the figures marked as totals when a key has any, else all of them.
+
+    A figure the report gives as a total already includes the parts reported before it (report-02:
+    共…3000余份 includes the 1500余份), so a key with totals sums only those. A sum of lower bounds is a lower bound.
+    """
+    by_key: dict[object, list[Figured]] = {}
+    for figure in figures:
+        by_key.setdefault(figure.key, []).append(figure)
     totals = {}
     for key, group in by_key.items():
-        chosen = [m for m in group if m.is_total] or group
-        totals[key] = as_number(sum((m.figure.value for m in chosen), Decimal(0)))
+        chosen = [f for f in group if f.is_total] or group
+        totals[key] = (sum((Decimal(f.value) for f in chosen), Decimal(0)), any(f.approx for f in chosen))
     return totals
+
+
+def _totals(mentions: list[Mention]) -> dict:
+    figures = (Figured(m.rule.key, m.figure.value, m.figure.approx, m.is_total) for m in mentions)
+    return {key: as_number(value) for key, (value, _approx) in combine_totals(figures).items()}

@@ -44,9 +44,11 @@ class Power(TimestampMixin, VersionedMixin, db.Model):
     __tablename__ = "powers"
     __workflow__ = POWER_WORKFLOW
     __table_args__ = (
-        sa.Index("ix_powers_department_code", "department_id", "code"),
-        sa.Index("ix_powers_category_code", "category", "code"),
-        sa.Index("ix_powers_state_code", "state", "code"),
+        # Covering index of the list: the grouped counts (department × category), every filter and the default
+        # sort are answered from it, so a filtered page never reads the rows it does not show.
+        sa.Index("ix_powers_counts", "department_id", "category", "state", "is_major_matter", "search_text", "code"),
+        sa.Index("ix_powers_name", "name"),
+        sa.Index("ix_powers_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,8 +223,9 @@ class PowerVersion(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("power_id", "number"),
         sa.Index("ix_power_versions_portal", "is_current", "is_public", "code"),
-        sa.Index("ix_power_versions_portal_department", "is_current", "is_public", "department_id", "code"),
-        sa.Index("ix_power_versions_portal_category", "is_current", "is_public", "category", "code"),
+        # Covering index of the portal: counts, filters and the default sort (the snapshot is never scanned).
+        sa.Index("ix_power_versions_counts", "is_current", "is_public", "department_id", "category",
+                 "is_major_matter", "search_text", "code"),
         sa.Index("ix_power_versions_period", "published_at", "superseded_at"),
     )
 

@@ -6,6 +6,8 @@ working copy becomes a draft revision while the last published version stays on 
 revision supersedes that version; `discard` (放弃修订) restores the working copy from it instead.
 """
 
+from flask_babel import gettext as _
+
 from govrisk.workflow.engine import Transition, Workflow
 from govrisk.workflow.register import RegisterState, register_workflow
 
@@ -13,14 +15,14 @@ S = RegisterState
 
 
 def _has_published_version(power, actor) -> str | None:
-    if getattr(power, "published_version_id", None) is None:
-        return "该职权尚未发布过，没有可恢复的发布版本。"
+    if getattr(power, "published_number", None) is None:
+        return _("该职权尚未发布过，没有可恢复的发布版本。")
     return None
 
 
 def _has_legal_basis(power, actor) -> str | None:
     if not power.legal_bases:
-        return "至少需要一条法律依据。"
+        return _("至少需要一条法律依据。")
     return None
 
 

@@ -64,3 +64,14 @@ def paginate(stmt, *, page: int | None = None, per_page: int | None = None, scal
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars()) if scalars else list(result)
     return Page(items, total, page, per_page)
+
+
+def stream(stmt, *, batch: int = 500):
+    """Every row of an ordered select(), fetched `batch` at a time (exports that must not load a whole table)."""
+    offset = 0
+    while True:
+        rows = list(db.session.scalars(stmt.limit(batch).offset(offset)))
+        yield from rows
+        if len(rows) < batch:
+            return
+        offset += batch

@@ -4,6 +4,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import exc as sa_exc
 
 from govrisk.core.errors import Forbidden, UserError
 from govrisk.extensions import db, login_manager
@@ -20,6 +21,16 @@ def wants_json() -> bool:
 def json_error(message: str, status: int, **extra):
     """The uniform JSON error body {"error": {...}}."""
     return jsonify({"error": {"message": message, "status": status, **extra}}), status
+
+
+def is_out_of_range(exc: BaseException) -> bool:
+    """A number too large for the database column (SQLite OverflowError, PostgreSQL numeric/integer range)."""
+    if isinstance(exc, OverflowError):
+        return True
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, OverflowError):
+        return True
+    return isinstance(exc, sa_exc.DataError) and "out of range" in str(orig or exc).lower()
 
 
 class RH(MethodView):
@@ -47,6 +58,11 @@ class RH(MethodView):
         except UserError as exc:
             db.session.commit() if self.commit_refusals else db.session.rollback()
             return self._on_user_error(exc)
+        except (OverflowError, sa_exc.DataError, sa_exc.StatementError) as exc:
+            db.session.rollback()
+            if not is_out_of_range(exc):
+                raise
+            return self._on_user_error(UserError(_("输入的数值超出允许范围，未写入任何数据。")))
         except BaseException:
             db.session.rollback()
             raise

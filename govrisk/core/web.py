@@ -91,6 +91,10 @@ def _handle_csrf_error(exc: CSRFError):
 
 def _handle_unexpected(exc: Exception):
     db.session.rollback()
+    from govrisk.core.views import is_out_of_range
+
+    if is_out_of_range(exc):
+        return _error_page(400, _("输入的数值超出允许范围，未写入任何数据。"))
     import logging
 
     logging.getLogger("govrisk").exception("unhandled error on %s", request.path)

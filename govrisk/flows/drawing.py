@@ -29,11 +29,11 @@ EDGE_COLOUR, LOOP_COLOUR = colors.HexColor("#424242"), colors.HexColor("#8D6E63"
 
 
 @dataclass
-class _Box:
-    step: Step
-    layer: int
-    x: float  # left
-    y: float  # bottom
+class Box:
+    """A rectangle: left, bottom (top in BPMN's y-down diagrams), width, height."""
+
+    x: float
+    y: float
     w: float
     h: float
 
@@ -44,6 +44,16 @@ class _Box:
     @property
     def cy(self) -> float:
         return self.y + self.h / 2
+
+    @property
+    def right(self) -> float:
+        return self.x + self.w
+
+
+@dataclass
+class _Box(Box):
+    step: Step | None = None
+    layer: int = 0
 
 
 def text_width(text: str, font_name: str, size: float) -> float:
@@ -90,6 +100,11 @@ def _ordered_layers(doc: FlowDoc) -> list[list[str]]:
     return rows
 
 
+def ordered_layers(doc: FlowDoc) -> list[list[str]]:
+    """The chart's rows (topological generations) in drawing order; the BPMN export uses them as its columns."""
+    return _ordered_layers(doc)
+
+
 def _barycenter_sort(row: list[str], rows: list[list[str]], neighbours: dict[str, list[str]]) -> list[str]:
     position = {node: i - (len(r) - 1) / 2 for r in rows for i, node in enumerate(r)}
     own = {node: i - (len(row) - 1) / 2 for i, node in enumerate(row)}
@@ -116,7 +131,7 @@ def _place(doc: FlowDoc, rows: list[list[str]], box_h: float, left: float, top: 
         row_w = len(row) * (BOX_W + H_GAP) - H_GAP
         x0, y = left + (content_w - row_w) / 2, top - layer * (box_h + V_GAP) - box_h
         for i, node in enumerate(row):
-            boxes[node] = _Box(steps[node], layer, x0 + i * (BOX_W + H_GAP), y, BOX_W, box_h)
+            boxes[node] = _Box(x0 + i * (BOX_W + H_GAP), y, BOX_W, box_h, step=steps[node], layer=layer)
     return boxes
 
 

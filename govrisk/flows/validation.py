@@ -294,10 +294,24 @@ def flow_graph(doc: FlowDoc, *, include_loops: bool = False) -> nx.DiGraph:
     graph = nx.DiGraph()
     steps = doc.step_map()
     graph.add_nodes_from(steps)
-    for edge in doc.edges:
-        if edge.source in steps and edge.target in steps and (include_loops or not edge.loop):
-            graph.add_edge(edge.source, edge.target, loop=edge.loop, label=edge.label)
+    graph.add_edges_from((edge.source, edge.target, {"loop": edge.loop, "label": edge.label}) for edge in doc.edges
+                         if edge.source in steps and edge.target in steps and (include_loops or not edge.loop))
     return graph
+
+
+def _topological_order(graph: nx.DiGraph) -> list[str] | None:
+    """Kahn's algorithm over the graph (cheaper than networkx's generators at city scale); None when cyclic."""
+    indegree = dict(graph.in_degree())
+    ready = [node for node, degree in indegree.items() if degree == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for succ in graph.successors(node):
+            indegree[succ] -= 1
+            if indegree[succ] == 0:
+                ready.append(succ)
+    return order if len(order) == len(indegree) else None
 
 
 def _order(doc: FlowDoc) -> dict[str, int]:
@@ -306,18 +320,22 @@ def _order(doc: FlowDoc) -> dict[str, int]:
 
 def starts(graph: nx.DiGraph) -> list[str]:
     """Steps with no incoming non-loop edge (graph from flow_graph)."""
-    return [n for n in graph if graph.in_degree(n) == 0]
+    return [n for n, nbrs in graph.pred.items() if not nbrs]
 
 
 def ends(graph: nx.DiGraph) -> list[str]:
     """Steps with no outgoing non-loop edge (graph from flow_graph)."""
-    return [n for n in graph if graph.out_degree(n) == 0]
+    return [n for n, nbrs in graph.succ.items() if not nbrs]
 
 
-def _reach(graph: nx.DiGraph, sources: list[str]) -> set[str]:
-    seen = set(sources)
-    for source in sources:
-        seen |= nx.descendants(graph, source)
+def _reach(adjacency, sources: list[str]) -> set[str]:
+    """Everything reachable from sources along graph.succ (or, backwards, graph.pred)."""
+    seen, stack = set(sources), list(sources)
+    while stack:
+        for nxt in adjacency[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
     return seen
 
 
@@ -364,15 +382,20 @@ def layers(doc: FlowDoc) -> list[list[str]]:
 
 def critical_path(doc: FlowDoc) -> tuple[int, tuple[str, ...]] | None:
     """The longest start→end path over non-loop edges by summed step days; None if the graph is empty or cyclic."""
-    graph, steps = flow_graph(doc), doc.step_map()
-    if not graph or not nx.is_directed_acyclic_graph(graph):
+    graph = flow_graph(doc)
+    return _longest_path(doc, graph, _topological_order(graph))
+
+
+def _longest_path(doc: FlowDoc, graph: nx.DiGraph, order: list[str] | None,
+                  last: list[str] | None = None) -> tuple[int, tuple[str, ...]] | None:
+    if not graph or order is None:
         return None
+    steps = doc.step_map()
     best: dict[str, tuple[int, str | None]] = {}
-    for node in nx.lexicographical_topological_sort(graph):
-        preds = sorted(graph.predecessors(node), key=lambda p: (-best[p][0], p))
-        before = best[preds[0]][0] if preds else 0
-        best[node] = (before + (steps[node].time_limit_days or 0), preds[0] if preds else None)
-    cursor: str | None = min(ends(graph), key=lambda n: (-best[n][0], n))
+    for node in order:  # any topological order: ties are broken by step id, so the result does not depend on it
+        pred = min(graph.predecessors(node), key=lambda p: (-best[p][0], p), default=None)
+        best[node] = ((best[pred][0] if pred is not None else 0) + (steps[node].time_limit_days or 0), pred)
+    cursor: str | None = min(ends(graph) if last is None else last, key=lambda n: (-best[n][0], n))
     days, path = best[cursor][0], []
     while cursor is not None:
         path.append(cursor)
@@ -400,9 +423,8 @@ def _label(step: Step) -> str:
     return f"{step.id}（{step.name}）"
 
 
-def _check_shape(doc: FlowDoc, graph: nx.DiGraph) -> list[Finding]:
+def _check_shape(doc: FlowDoc, graph: nx.DiGraph, first: list[str], last: list[str]) -> list[Finding]:
     steps, out = doc.step_map(), []
-    first, last = starts(graph), ends(graph)
     if not first:
         out.append(finding("no_start", (), "流程没有起始环节：每个步骤都有前序步骤"))
     elif len(first) > 1:
@@ -412,11 +434,11 @@ def _check_shape(doc: FlowDoc, graph: nx.DiGraph) -> list[Finding]:
         out.append(finding("no_end", (), "流程没有结束环节：每个步骤都有后续步骤"))
     # with no start (or no end) at all, every step would be flagged; no_start/no_end already says it
     if first:
-        reached = _reach(graph, first)
+        reached = _reach(graph.succ, first)
         out += [finding("unreachable_step", (n,), f"步骤 {_label(steps[n])}无法从任何起始环节到达")
                 for n in graph if n not in reached]
     if last:
-        reaching = _reach(graph.reverse(copy=False), last)
+        reaching = _reach(graph.pred, last)
         out += [finding("dead_end", (n,), f"从步骤 {_label(steps[n])}出发无法到达任何结束环节")
                 for n in graph if n not in reaching]
     return out
@@ -473,9 +495,11 @@ def validate_flow(doc: FlowDoc, *, time_limit_days: int | None = None,
                   risk_step_ids: set[str] | None = None) -> FlowReport:
     """Run every §7.1 check; time_limit_days overrides the document's limit when given."""
     graph = flow_graph(doc)
-    path = critical_path(doc)
+    order, first, last = _topological_order(graph), starts(graph), ends(graph)
+    path = _longest_path(doc, graph, order, last)
     limit = time_limit_days if time_limit_days is not None else doc.time_limit_days
-    findings = (_check_ids(doc) + _check_shape(doc, graph) + _check_cycles(graph) + _check_time(path, limit)
+    cycles = _check_cycles(graph) if order is None else []  # a topological order exists only without cycles
+    findings = (_check_ids(doc) + _check_shape(doc, graph, first, last) + cycles + _check_time(path, limit)
                 + _check_sod(doc) + _check_posts(doc, risk_step_ids))
     findings.sort(key=lambda f: (CODE_ORDER.index(f.code), f.steps, f.message))
     ok = not any(f.severity == ERROR for f in findings)

@@ -179,3 +179,19 @@ def apply_deadline_rule(rule: DeadlineRule, today: date) -> int:
 def run_deadlines(today: date) -> dict[str, int]:
     """Apply every registered deadline rule; returns the number of records changed per rule."""
     return {rule.name: apply_deadline_rule(rule, today) for rule in _DEADLINE_RULES}
+
+
+# ---------------------------------------------------------------- tick hooks
+
+TickHook = Callable[[date], int]
+_TICK_HOOKS: dict[str, TickHook] = {}
+
+
+def register_tick_hook(name: str, hook: TickHook) -> None:
+    """Have `govrisk tick` also call hook(today) — a periodic job that is not a deadline rule (e.g. a scan)."""
+    _TICK_HOOKS[name] = hook
+
+
+def run_tick_hooks(today: date) -> dict[str, int]:
+    """Run every registered tick hook in registration order; returns what each reports (a count)."""
+    return {name: int(hook(today) or 0) for name, hook in _TICK_HOOKS.items()}

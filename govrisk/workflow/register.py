@@ -1,5 +1,7 @@
 """The register workflow shared by power items, flows and risk points (DESIGN §4)."""
 
+from dataclasses import replace
+
 from govrisk.core.enums import TitledEnum
 from govrisk.workflow.engine import Transition, Workflow
 
@@ -18,8 +20,11 @@ S = RegisterState
 OPEN_STATES = (S.DRAFT, S.SUBMITTED, S.DEPT_APPROVED, S.RETURNED)
 
 
-def register_workflow(name: str, *, final: RegisterState) -> Workflow:
-    """The register table ending in `final` (CONFIRMED for risk points, PUBLISHED for catalog items)."""
+def register_workflow(name: str, *, final: RegisterState, guards: dict | None = None) -> Workflow:
+    """The register table ending in `final` (CONFIRMED for risk points, PUBLISHED for catalog items).
+
+    `guards` adds a domain's own guards to named transitions, e.g. {"submit": (no_errors,)}.
+    """
     transitions = [
         Transition("submit", (S.DRAFT, S.RETURNED), S.SUBMITTED, "register.submit", zh="报送", en="Submit"),
         Transition("approve", (S.SUBMITTED,), S.DEPT_APPROVED, "register.approve", zh="单位审定", en="Approve",
@@ -35,4 +40,6 @@ def register_workflow(name: str, *, final: RegisterState) -> Workflow:
                                       zh="发布", en="Publish", style="success"))
     transitions.append(Transition("retire", (S.DRAFT, S.RETURNED, final), S.RETIRED, "register.retire",
                                   needs_comment=True, zh="停用", en="Retire", style="danger"))
+    extra = guards or {}
+    transitions = [replace(t, guards=(*t.guards, *extra[t.name])) if t.name in extra else t for t in transitions]
     return Workflow(name, RegisterState, tuple(transitions))

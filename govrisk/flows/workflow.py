@@ -1,0 +1,20 @@
+"""The flow workflow: the shared register workflow ending in PUBLISHED, with no submission while errors remain."""
+
+from govrisk.workflow.register import RegisterState, register_workflow
+
+S = RegisterState
+
+
+def _no_errors(flow, actor) -> str | None:
+    """A flow whose findings include an error may be saved as a draft, never sent on or published."""
+    from govrisk.flows.queries import flow_report
+
+    errors = [f for f in flow_report(flow).findings if f.severity == "error"]
+    if not errors:
+        return None
+    codes = "、".join(dict.fromkeys(f.code for f in errors))
+    return f"流程图还有 {len(errors)} 个错误（{codes}），请先在编辑页修正后再操作。"
+
+
+FLOW_WORKFLOW = register_workflow("flow", final=S.PUBLISHED, guards={"submit": (_no_errors,), "publish": (_no_errors,)})
+EDITABLE_STATES = (S.DRAFT, S.RETURNED)

@@ -1,0 +1,1 @@
+"""Annual assessment report (PDF) and score workbook (XLSX)."""

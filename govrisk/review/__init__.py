@@ -1,0 +1,1 @@
+"""Annual review cycles and assessment (年度检查考核)."""

@@ -1,0 +1,1 @@
+"""Electronic supervision (科技防控): step events of power-operation cases, alerts, dashboard."""
