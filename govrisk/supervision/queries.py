@@ -44,11 +44,16 @@ def _visible(stmt, column, visible_ids):
     return stmt if visible_ids is None else stmt.where(column.in_(visible_ids or {-1}))
 
 
+MAX_ID = 2**31 - 1  # larger numbers are no row id (and overflow SQLite's integer binding)
+
+
 def _int(value) -> int | None:
+    """A positive id from a query parameter, or None for anything else."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 # ---------------------------------------------------------------- alerts
@@ -117,7 +122,7 @@ def alert_counts(visible_ids) -> dict[str, int]:
 
 
 def get_alert(alert_id: int) -> Alert | None:
-    return db.session.get(Alert, alert_id)
+    return db.session.get(Alert, alert_id) if 0 < alert_id <= MAX_ID else None
 
 
 def step_names(flow_ids) -> dict[tuple[int, str], str]:
@@ -235,7 +240,7 @@ def search_cases(filters: CaseFilters, visible_ids):
 
 
 def get_case(case_id: int) -> SupervisionCase | None:
-    return db.session.get(SupervisionCase, case_id)
+    return db.session.get(SupervisionCase, case_id) if 0 < case_id <= MAX_ID else None
 
 
 def get_case_by_ref(case_ref: str) -> SupervisionCase | None:

@@ -78,7 +78,7 @@ class RHDepartmentDashboard(RHSupervision):
         from govrisk.extensions import db
         from govrisk.org.models import Department
 
-        self.department = db.session.get(Department, department_id)
+        self.department = db.session.get(Department, department_id) if department_id <= queries.MAX_ID else None
         if self.department is None:
             raise NotFound(_("单位不存在。"))
 

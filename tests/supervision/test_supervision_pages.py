@@ -234,3 +234,15 @@ def test_api_accepts_csv(food, client, token):
                                                                        "2026-10-12 09:30")),
                            content_type="text/csv", headers={"Authorization": f"Bearer {token()}"})
     assert response.status_code == 201 and response.json["stored"] == 1
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/supervision/alerts?department=999999999999999999999999&case=-3", 200),
+    ("/supervision/cases?power=999999999999999999999&department=x&month=2026-13", 200),
+    ("/supervision/alerts/999999999999999999999", 404),
+    ("/supervision/cases/999999999999999999999", 404),
+    ("/supervision/departments/999999999999999999999", 404),
+    ("/supervision/?year=99999&month=77", 200),
+])
+def test_odd_parameters_never_fail_the_server(food, users, login_as, url, status):
+    assert login_as(users["inspector"]).get(url).status_code == status
