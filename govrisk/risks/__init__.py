@@ -1,0 +1,1 @@
+"""Risk register: risk points on powers, steps and posts, grading, control measures, key posts and rotation."""
