@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from govrisk.catalog.models import Power
 from govrisk.catalog.queries import get_power_by_code
 from govrisk.core.audit import log_change
+from govrisk.core.bulk import bulk_allocations
 from govrisk.core.errors import Forbidden, UserError
 from govrisk.extensions import db
 from govrisk.flows import queries
@@ -295,15 +296,16 @@ def recheck_flows(*, batch: int = 2000) -> int:
     table, changed = Flow.__table__, 0
     update = table.update().where(table.c.id == sa.bindparam("flow_id")).values(
         {name: sa.bindparam(name) for name in SUMMARY_COLUMNS})
-    for rows in queries.stored_documents(batch=batch):
-        updates = []
-        for flow_id, stored, doc, limit in rows:
-            values = summary_values(doc, validate_flow(doc, time_limit_days=limit))
-            if any(stored[name] != values[name] for name in SUMMARY_COLUMNS):
-                updates.append({"flow_id": flow_id, **values})
-        if updates:
-            db.session.execute(update, updates)
-            changed += len(updates)
+    with bulk_allocations():
+        for rows in queries.stored_documents(batch=batch):
+            updates = []
+            for flow_id, stored, doc, limit in rows:
+                values = summary_values(doc, validate_flow(doc, time_limit_days=limit))
+                if any(stored[name] != values[name] for name in SUMMARY_COLUMNS):
+                    updates.append({"flow_id": flow_id, **values})
+            if updates:
+                db.session.execute(update, updates)
+                changed += len(updates)
     db.session.expire_all()
     return changed
 

@@ -80,9 +80,13 @@ def flow_doc(flow: Flow) -> FlowDoc:
 
 
 def stored_documents(*, batch: int = 2000):
-    """Every flow that is not retired as (id, stored summary, document, limit): batches of three queries each."""
+    """Every flow that is not retired as (id, stored summary, document, limit): batches of three queries each.
+
+    Steps and edges are read as plain Core rows (no ORM loading): at city scale that is most of the recheck's time.
+    """
     summary = (Flow.step_count, Flow.decision_step_count, Flow.error_count, Flow.warning_count,
                Flow.critical_path_days, Flow.findings_json)
+    step_columns, edge_columns = FlowStep.__table__.c, FlowEdge.__table__.c
     last_id = 0
     while True:
         flows = db.session.execute(
@@ -92,15 +96,18 @@ def stored_documents(*, batch: int = 2000):
             return
         ids = [row.id for row in flows]
         steps, edges = defaultdict(list), defaultdict(list)
-        for row in db.session.execute(sa.select(FlowStep.flow_id, FlowStep.key, FlowStep.name, FlowStep.post_name,
-                                                FlowStep.role, FlowStep.time_limit_days, FlowStep.documents_json)
-                                      .where(FlowStep.flow_id.in_(ids)).order_by(FlowStep.flow_id, FlowStep.position)):
-            steps[row.flow_id].append(Step(row.key, row.name, row.post_name or None, row.role, row.time_limit_days,
-                                           tuple(json.loads(row.documents_json or "[]"))))
-        for row in db.session.execute(sa.select(FlowEdge.flow_id, FlowEdge.source_key, FlowEdge.target_key,
-                                                FlowEdge.is_loop, FlowEdge.label)
-                                      .where(FlowEdge.flow_id.in_(ids)).order_by(FlowEdge.flow_id, FlowEdge.position)):
-            edges[row.flow_id].append(Edge(row.source_key, row.target_key, row.is_loop, row.label))
+        connection = db.session.connection()
+        for flow_id, key, name, post, role, days, documents in connection.execute(
+                sa.select(step_columns.flow_id, step_columns.key, step_columns.name, step_columns.post_name,
+                          step_columns.role, step_columns.time_limit_days, step_columns.documents_json)
+                .where(step_columns.flow_id.in_(ids)).order_by(step_columns.flow_id, step_columns.position)).all():
+            steps[flow_id].append(Step(key, name, post or None, role, days,
+                                       tuple(json.loads(documents)) if documents and documents != "[]" else ()))
+        for flow_id, source, target, is_loop, label in connection.execute(
+                sa.select(edge_columns.flow_id, edge_columns.source_key, edge_columns.target_key, edge_columns.is_loop,
+                          edge_columns.label)
+                .where(edge_columns.flow_id.in_(ids)).order_by(edge_columns.flow_id, edge_columns.position)).all():
+            edges[flow_id].append(Edge(source, target, is_loop, label))
         yield [(row.id, {c.key: getattr(row, c.key) for c in summary},
                 FlowDoc(row.code, row.kind.value, row.time_limit_days, tuple(steps[row.id]), tuple(edges[row.id])),
                 row.promised_days if row.promised_days is not None else row.time_limit_days) for row in flows]

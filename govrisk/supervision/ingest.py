@@ -15,11 +15,9 @@ everything is written with Core multi-row inserts (`INSERT … ON CONFLICT DO NO
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -29,6 +27,7 @@ from flask_babel import gettext as _
 
 from govrisk.catalog.models import Power
 from govrisk.core.audit import log_change
+from govrisk.core.bulk import bulk_allocations
 from govrisk.core.errors import UserError
 from govrisk.core.importer import read_table
 from govrisk.core.reference import working_calendar
@@ -83,23 +82,6 @@ class ParsedEvents:
     rows: list[EventRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     line_word: str = "行"  # CSV/XLSX lines, JSON items (条)
-
-
-@contextmanager
-def bulk_allocations():
-    """Pause the cyclic garbage collector while a batch is parsed or stored.
-
-    A batch makes hundreds of thousands of small objects without reference cycles (rows, tuples, dicts); the
-    collector would rescan the survivors again and again and take 2–3 times the work itself. Reference counting
-    still frees everything; the collector is switched back on (if it was on) when the batch is done.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class EventBatchError(UserError):
