@@ -25,7 +25,7 @@ from jinja2 import Environment
 DEMO_PASSWORD = "Demo@2026"
 FLOOR_TEMPLATE = Environment(autoescape=True).from_string(
     "<table>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</table>"
-    "<p>{{ total }}</p>")
+    "<ul>{% for row in facets %}<li>{{ row|join(' ') }}</li>{% endfor %}</ul><p>{{ total }}</p>")
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,11 @@ class Raw:
         return count
 
     def page(self, sql: str, count_sql: str | None = None) -> str:
+        """The rows and the counts (a plain count, or a GROUP BY whose last column is the count: the facets)."""
         rows = self.rows(sql)
-        total = self.rows(count_sql)[0][0] if count_sql else len(rows)
-        return FLOOR_TEMPLATE.render(rows=rows, total=total)
+        facets = self.rows(count_sql) if count_sql else []
+        total = sum(row[-1] for row in facets) if count_sql else len(rows)
+        return FLOOR_TEMPLATE.render(rows=rows, facets=facets if len(facets) > 1 else [], total=total)
 
     def rollback(self) -> None:
         self.connection.rollback()
@@ -238,12 +240,14 @@ def _pages(ctx: Context) -> list[tuple]:
     return [
         ("catalog list", "inspector", "/catalog/powers",
          "SELECT p.id, p.code, p.name, p.category, p.state, d.name FROM powers p JOIN departments d "
-         "ON d.id = p.department_id ORDER BY p.code LIMIT 20", "SELECT count(*) FROM powers",
+         "ON d.id = p.department_id ORDER BY p.code LIMIT 20",
+         "SELECT department_id, category, count(*) FROM powers GROUP BY department_id, category",
          Target("p95", 0.050, "p95 ≤ 50 ms", 3)),
         ("catalog list, one department (editor)", "bench_editor", "/catalog/powers",
          f"SELECT p.id, p.code, p.name, p.category, p.state FROM powers p WHERE p.department_id = "
          f"{ctx.city.department_ids[0]} ORDER BY p.code LIMIT 20",
-         f"SELECT count(*) FROM powers WHERE department_id = {ctx.city.department_ids[0]}",
+         f"SELECT department_id, category, count(*) FROM powers WHERE department_id = "
+         f"{ctx.city.department_ids[0]} GROUP BY department_id, category",
          Target("p95", 0.050, "p95 ≤ 50 ms", 3)),
         ("portal search", None, "/portal/?q=%E9%A3%9F%E5%93%81",  # 食品
          "SELECT code, name, department_id FROM power_versions WHERE is_current = TRUE AND is_public = TRUE "
