@@ -112,6 +112,7 @@ def run(args) -> int:
             log(measure.header())
             results = measure.measure_pages(ctx, raw)
             results.append(measure.measure_validate_flows(ctx, raw))
+            results.append(measure.measure_draw_flow(ctx, raw))
             results.append(measure.measure_ingest(ctx, raw, builder))
             results.append(measure.measure_scan(ctx, raw))
             results += measure.measure_reports(ctx, raw)

@@ -319,6 +319,36 @@ def measure_validate_flows(ctx: Context, raw: Raw) -> Result:
     return result
 
 
+FLOOR_SVG = Environment(autoescape=True).from_string(
+    '<svg xmlns="http://www.w3.org/2000/svg">{% for s in steps %}<rect x="10" y="{{ loop.index * 60 }}" '
+    'width="160" height="50"/><text x="20" y="{{ loop.index * 60 + 20 }}">{{ s.name }} {{ s.post }} '
+    '{{ s.time_limit_days }}</text>{% endfor %}{% for e in edges %}<line data-from="{{ e.source }}" '
+    'data-to="{{ e.target }}"/>{% endfor %}</svg>')
+
+
+def measure_draw_flow(ctx: Context, raw: Raw) -> Result:
+    """One 40-step flow drawn as SVG (layered layout, loop arcs, labels), as its page and PDF use it."""
+    result = Result("draw one 40-step flow as SVG", target=Target("p95", 0.050, "p95 ≤ 50 ms", 4),
+                    floor_note="the same steps and edges as bare SVG boxes and lines from a minimal Jinja template")
+    try:
+        import random
+
+        from benchmarks.flows_bench import generated
+        from govrisk.core.charts import drawing_to_svg
+        from govrisk.core.pdf import cjk_font_name
+        from govrisk.flows.drawing import flow_drawing
+
+        doc, font = generated(0, random.Random(ctx.runs)), cjk_font_name()
+        result.samples = repeat(lambda: drawing_to_svg(flow_drawing(doc, highlight={"s3"}, font_name=font)),
+                                ctx.runs, warmup=2)
+        result.floor = repeat(lambda: FLOOR_SVG.render(steps=doc.steps, edges=doc.edges), ctx.runs, warmup=1)
+        result.extra["steps"] = len(doc.steps)
+    except Exception as exc:
+        result.error = f"not available: {type(exc).__name__}: {exc}"[:300]
+    ctx.log(line(result))
+    return result
+
+
 def measure_ingest(ctx: Context, raw: Raw, builder) -> Result:
     n = builder.scale.ingest_events
     result = Result(f"ingest {n:,} events", target=Target("rate", 20_000, "≥ 20,000 events/s", 7),

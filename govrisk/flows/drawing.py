@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Path, Polygon, Rect, String
 from reportlab.lib import colors
@@ -56,26 +57,31 @@ class _Box(Box):
     layer: int = 0
 
 
+@lru_cache(maxsize=16384)
+def _char_width(char: str, font_name: str, size: float) -> float:
+    wide = unicodedata.east_asian_width(char) in "WF"
+    return max(stringWidth(char, font_name, size), size if wide else 0)
+
+
 def text_width(text: str, font_name: str, size: float) -> float:
     """Width of text, counting wide (CJK) characters as a full em even in fonts without those glyphs."""
-    total = 0.0
-    for char in text:
-        wide = unicodedata.east_asian_width(char) in "WF"
-        total += max(stringWidth(char, font_name, size), size if wide else 0)
-    return total
+    return sum(_char_width(char, font_name, size) for char in text)
 
 
 def wrap_text(text: str, width: float, font_name: str, size: float, max_lines: int) -> list[str]:
     """Greedy wrap: Latin words stay whole when they fit, CJK breaks anywhere; the last line ends in … if cut."""
-    lines, line = [], ""
+    lines, line, used = [], "", 0.0
     for token in re.findall(r"[A-Za-z0-9_.\-]+|\s+|.", " ".join(text.split())):
         pieces = [token] if text_width(token, font_name, size) <= width else list(token)
         for piece in pieces:
-            if line and text_width(line + piece, font_name, size) > width:
+            piece_width = text_width(piece, font_name, size)
+            if line and used + piece_width > width:
                 lines.append(line.rstrip())
                 line = piece.lstrip()
+                used = text_width(line, font_name, size)
             else:
                 line += piece
+                used += piece_width
     lines.append(line.rstrip())
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
