@@ -11,6 +11,8 @@ import json
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from govrisk.catalog.models import Power
 from govrisk.catalog.queries import get_power_by_code
@@ -46,10 +48,12 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class FlowDocumentError(UserError):
     """A flow document that cannot be stored; `details["findings"]` lists every reason."""
 
-    def __init__(self, findings: list[Finding], prefix: str = "流程图未保存"):
-        shown = "；".join(f.message for f in findings[:8])
-        more = f"（另有 {len(findings) - 8} 处问题）" if len(findings) > 8 else ""
-        super().__init__(f"{prefix}：{shown}{more}", details={"findings": [f.to_dict() for f in findings]})
+    def __init__(self, findings: list[Finding], prefix: str | None = None):
+        shown = _("；").join(f.message for f in findings[:8])
+        extra = len(findings) - 8
+        more = ngettext("（另有 %(num)s 处问题）", "（另有 %(num)s 处问题）", extra) if extra > 0 else ""
+        message = _("%(prefix)s：%(problems)s%(more)s", prefix=prefix or _("流程图未保存"), problems=shown, more=more)
+        super().__init__(message, details={"findings": [f.to_dict() for f in findings]})
         self.findings = findings
 
 
@@ -66,11 +70,11 @@ def read_document(raw: bytes | str, filename: str = "", *, power_code: str | Non
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise FlowDocumentError([finding("invalid_document", (), "文件不是 UTF-8 编码的 JSON 或 BPMN")],
-                                    prefix="无法读取") from None
+            raise FlowDocumentError([finding("invalid_document", (), _("文件不是 UTF-8 编码的 JSON 或 BPMN"))],
+                                    prefix=_("无法读取")) from None
         doc, problems = parse_flow(text)
     if doc is None:
-        raise FlowDocumentError(problems, prefix="无法读取")
+        raise FlowDocumentError(problems, prefix=_("无法读取"))
     return doc
 
 
@@ -78,24 +82,27 @@ def _too_long(where: str, value: str | None, limit: int) -> list[Finding]:
     if value is None:
         return []
     if len(value) > limit:
-        return [finding("invalid_document", (), f"{where}过长（{len(value)} 个字符，最多 {limit} 个）")]
+        return [finding("invalid_document", (), _("%(what)s过长（%(n)s 个字符，最多 %(max)s 个）", what=where,
+                                                  n=len(value), max=limit))]
     if _CONTROL.search(value):
-        return [finding("invalid_document", (), f"{where}含有控制字符")]
+        return [finding("invalid_document", (), _("%(what)s含有控制字符", what=where))]
     return []
 
 
 def _size_problems(doc: FlowDoc) -> list[Finding]:
     if len(doc.steps) > MAX_STEPS or len(doc.edges) > MAX_EDGES:
-        return [finding("invalid_document", (), f"步骤最多 {MAX_STEPS} 个、连线最多 {MAX_EDGES} 条")]
+        return [finding("invalid_document", (), _("步骤最多 %(steps)s 个、连线最多 %(edges)s 条", steps=MAX_STEPS,
+                                                  edges=MAX_EDGES))]
     out: list[Finding] = []
     for step in doc.steps:
-        label = f"步骤“{step.id[:20]}”的"
-        out += _too_long(f"{label}编号", step.id, KEY_MAX) + _too_long(f"{label}名称", step.name, NAME_MAX)
-        out += _too_long(f"{label}岗位", step.post, POST_MAX)
+        sid = step.id[:20]
+        out += _too_long(_("步骤“%(step)s”的编号", step=sid), step.id, KEY_MAX)
+        out += _too_long(_("步骤“%(step)s”的名称", step=sid), step.name, NAME_MAX)
+        out += _too_long(_("步骤“%(step)s”的岗位", step=sid), step.post, POST_MAX)
         for document in step.documents:
-            out += _too_long(f"{label}文书", document, DOCUMENT_MAX)
+            out += _too_long(_("步骤“%(step)s”的文书", step=sid), document, DOCUMENT_MAX)
     for index, edge in enumerate(doc.edges):
-        out += _too_long(f"连线 edges[{index}] 的条件", edge.label, LABEL_MAX)
+        out += _too_long(_("连线 edges[%(i)s] 的条件", i=index), edge.label, LABEL_MAX)
     return out
 
 
@@ -123,8 +130,9 @@ def storable_document(power: Power, doc: FlowDoc) -> tuple[FlowDoc, dict[str, Po
     for step in doc.steps:
         name = (step.post or "").strip()
         if name and name not in posts:
-            bad.append(finding("invalid_document", (step.id,), f"步骤 {step.id} 的岗位“{name}”不是"
-                               f"{power.department.name}的岗位（内部流程图须使用本单位岗位）"))
+            bad.append(finding("invalid_document", (step.id,), _(
+                "步骤 %(step)s 的岗位“%(post)s”不是%(department)s的岗位（内部流程图须使用本单位岗位）",
+                step=step.id, post=name, department=power.department.name)))
         elif name:
             resolved[step.id] = posts[name]
         post = resolved[step.id].name if step.id in resolved else step.post
@@ -150,8 +158,11 @@ def _refuse_removing_referenced_steps(flow: Flow, doc: FlowDoc) -> None:
                 stmt = sa.select(fk.parent).where(fk.parent.in_(list(removed))).distinct()
                 used = sorted(removed[step_id] for step_id in db.session.scalars(stmt))
                 if used:
-                    raise UserError(f"步骤 {'、'.join(used)} 已被其他登记事项（{table.name}）引用，不能删除；"
-                                    f"请先调整引用它的记录，或保留该步骤。")
+                    raise UserError(ngettext("步骤 %(steps)s 已被其他登记事项（%(table)s）引用，不能删除；"
+                                             "请先调整引用它的记录，或保留该步骤。",
+                                             "步骤 %(steps)s 已被其他登记事项（%(table)s）引用，不能删除；"
+                                             "请先调整引用它的记录，或保留该步骤。",
+                                             len(used), steps=_("、").join(used), table=table.name))
 
 
 def _apply(flow: Flow, doc: FlowDoc, posts: dict[str, Post]) -> None:
@@ -221,16 +232,18 @@ def content_changes(before: dict | None, after: dict) -> dict:
 
 def _check_identity(flow_power: Power, kind: FlowKind, doc: FlowDoc) -> None:
     if doc.power_code != flow_power.code:
-        raise UserError(f"文档的职权编码“{doc.power_code}”与流程图所属职权“{flow_power.code}”不一致。")
+        raise UserError(_("文档的职权编码“%(code)s”与流程图所属职权“%(power)s”不一致。", code=doc.power_code,
+                          power=flow_power.code))
     if doc.kind != kind.value:
-        raise UserError(f"文档是{FlowKind(doc.kind).zh}，不能保存为{kind.zh}。")
+        raise UserError(_("文档是%(kind)s，不能保存为%(target)s。", kind=FlowKind(doc.kind).title, target=kind.title))
 
 
 def save_flow(flow: Flow, doc: FlowDoc, *, actor, expected_version: int | None = None) -> FlowReport:
     """Store a document as the content of a draft or returned version; returns its validation report."""
     flow.check_version(expected_version)
     if flow.state not in EDITABLE_STATES:
-        raise UserError(f"第 {flow.number} 版当前为“{flow.state.title}”，不能修改；已发布的流程图请先“新建版本”。")
+        raise UserError(_("第 %(n)s 版当前为“%(state)s”，不能修改；已发布的流程图请先“新建版本”。", n=flow.number,
+                          state=flow.state.title))
     _check_identity(flow.power, flow.kind, doc)
     doc, posts = storable_document(flow.power, doc)
     changes = content_changes(queries.flow_doc(flow).to_dict(), doc.to_dict())
@@ -247,8 +260,8 @@ def save_flow(flow: Flow, doc: FlowDoc, *, actor, expected_version: int | None =
 def _refuse_second_open(power: Power, kind: FlowKind) -> None:
     current = queries.open_flow(power.id, kind)
     if current is not None:
-        raise UserError(f"该职权的{kind.zh}已有正在办理的第 {current.number} 版（{current.state.title}），"
-                        f"请在该版本上修改。")
+        raise UserError(_("该职权的%(kind)s已有正在办理的第 %(n)s 版（%(state)s），请在该版本上修改。",
+                          kind=kind.title, n=current.number, state=current.state.title))
 
 
 def create_flow(power: Power, kind: FlowKind, doc: FlowDoc, *, actor) -> Flow:
@@ -269,7 +282,7 @@ def create_flow(power: Power, kind: FlowKind, doc: FlowDoc, *, actor) -> Flow:
 def revise_flow(flow: Flow, *, actor) -> Flow:
     """Start the next version from a published one (which stays public until the new one is published)."""
     if flow.state is not RegisterState.PUBLISHED:
-        raise UserError("只能从已发布的版本新建版本。")
+        raise UserError(_("只能从已发布的版本新建版本。"))
     return create_flow(flow.power, flow.kind, queries.flow_doc(flow), actor=actor)
 
 
@@ -326,14 +339,15 @@ def import_flow(raw: bytes, filename: str = "", *, actor, power_code: str | None
     """
     doc = read_document(raw, filename, power_code=power_code, kind=kind)
     if power_code and doc.power_code != power_code:
-        raise UserError(f"文件中的职权编码为“{doc.power_code}”，与所选职权“{power_code}”不一致，未导入。")
+        raise UserError(_("文件中的职权编码为“%(code)s”，与所选职权“%(chosen)s”不一致，未导入。", code=doc.power_code,
+                          chosen=power_code))
     if kind and doc.kind != kind:
-        raise UserError(f"文件是{FlowKind(doc.kind).zh}，与所选类型不一致，未导入。")
+        raise UserError(_("文件是%(kind)s，与所选类型不一致，未导入。", kind=FlowKind(doc.kind).title))
     power = get_power_by_code(doc.power_code)
     if power is None:
-        raise UserError(f"职权编码“{doc.power_code}”不存在，流程图未导入。请先在职权目录中登记该职权。")
+        raise UserError(_("职权编码“%(code)s”不存在，流程图未导入。请先在职权目录中登记该职权。", code=doc.power_code))
     if actor is not None and not (power.can_view(actor) and actor.can("register.edit")):
-        raise Forbidden("您不能为该职权导入流程图（只能导入本单位的职权）。")
+        raise Forbidden(_("您不能为该职权导入流程图（只能导入本单位的职权）。"))
     flow_kind = FlowKind(doc.kind)
     doc, _posts = storable_document(power, doc)
     current = queries.open_flow(power.id, flow_kind) or queries.published_flow(power.id, flow_kind)

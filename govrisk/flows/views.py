@@ -6,6 +6,7 @@ from io import BytesIO
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,7 +20,7 @@ from govrisk.flows import queries
 from govrisk.flows.bpmn import flow_to_bpmn
 from govrisk.flows.forms import ROLE_CHOICES, FlowEditForm, FlowImportForm, NewFlowForm
 from govrisk.flows.models import FlowKind
-from govrisk.flows.validation import ROLE_TITLES, parse_flow
+from govrisk.flows.validation import parse_flow
 from govrisk.workflow.register import RegisterState
 
 bp = Blueprint("flows", __name__, url_prefix="/flows")
@@ -71,7 +72,7 @@ class RHFlow(RHFlowBase):
 
             due_on = working_calendar().add_working_days(date.today(), report.critical_path_days)
         return self._render(flow=flow, doc=doc, report=report, due_on=due_on, flagged=queries.flagged_steps(report),
-                            role_names=ROLE_TITLES,
+                            role_names=dict(ROLE_CHOICES),
                             svg=Markup(queries.chart_svg(doc, report, badges=queries.step_risk_levels(flow))),
                             versions=queries.versions_of(flow.power_id, flow.kind), transition_form=TransitionForm())
 
@@ -203,7 +204,10 @@ class RHFlowEdit(EditorMixin, RHFlowBase):
 def _counts(flow) -> str:
     findings = queries.flow_report(flow).findings
     errors = sum(1 for f in findings if f.severity == "error")
-    return _("%(e)s 个错误、%(w)s 个提醒", e=errors, w=len(findings) - errors) if findings else _("校验通过")
+    if not findings:
+        return _("校验通过")
+    return _("、").join([ngettext("%(num)s 个错误", "%(num)s 个错误", errors),
+                        ngettext("%(num)s 个提醒", "%(num)s 个提醒", len(findings) - errors)])
 
 
 class RHFlowPreview(RHFlowsBase):

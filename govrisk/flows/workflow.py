@@ -1,5 +1,8 @@
 """The flow workflow: the shared register workflow ending in PUBLISHED, with no submission while errors remain."""
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from govrisk.workflow.register import RegisterState, register_workflow
 
 S = RegisterState
@@ -12,8 +15,9 @@ def _no_errors(flow, actor) -> str | None:
     errors = [f for f in flow_report(flow).findings if f.severity == "error"]
     if not errors:
         return None
-    codes = "、".join(dict.fromkeys(f.code for f in errors))
-    return f"流程图还有 {len(errors)} 个错误（{codes}），请先在编辑页修正后再操作。"
+    codes = _("、").join(dict.fromkeys(f.code for f in errors))
+    return ngettext("流程图还有 %(num)s 个错误（%(codes)s），请先在编辑页修正后再操作。",
+                    "流程图还有 %(num)s 个错误（%(codes)s），请先在编辑页修正后再操作。", len(errors), codes=codes)
 
 
 FLOW_WORKFLOW = register_workflow("flow", final=S.PUBLISHED, guards={"submit": (_no_errors,), "publish": (_no_errors,)})
