@@ -84,16 +84,13 @@ def _cell_text(value) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+    """The first worksheet as openpyxl's read-only mode reads it, by a streaming reader several times faster."""
+    from govrisk.core.xlsx import XlsxError, iter_values
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        return [[_cell_text(v) for v in row] for row in iter_values(data)]
+    except XlsxError:
         raise ImportFileError(_("无法读取该 XLSX 文件：文件已损坏或不是 Excel 工作簿。")) from None
-    sheet = workbook.worksheets[0]
-    rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
-    return rows
 
 
 def read_table(data: bytes, filename: str, *, max_bytes: int) -> list[list[str]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm.attributes import set_committed_value
 
 from govrisk.catalog.models import Power
-from govrisk.core.audit import log_change, record_create, record_update
+from govrisk.core.audit import in_audit_batch, log_change, record_bulk_create, record_create, record_update
 from govrisk.core.errors import Forbidden, UserError, WorkflowError
 from govrisk.core.reference import ReferenceItem
 from govrisk.core.types import utcnow
@@ -41,6 +43,7 @@ from govrisk.workflow.engine import fire
 from govrisk.workflow.register import RegisterState
 
 TEXT_LIMITS = {"name": 300, "manifestation": 4000, "indicator": 2000, "proposal_note": 2000}
+DISCRETION_VALUES = frozenset(d.value for d in Discretion)
 BULK_LIMIT = 200
 
 
@@ -71,6 +74,133 @@ def _active_keys(kind: str) -> set[str]:
                                                                      ReferenceItem.is_active.is_(True))))
 
 
+class StepRef(NamedTuple):
+    id: int
+    key: str
+    power_id: int
+    post_id: int | None
+
+
+class PostRef(NamedTuple):
+    id: int
+    department_id: int
+
+
+class PersonRef(NamedTuple):
+    id: int
+    department_id: int
+    is_retired: bool
+
+
+class Lookups:
+    """What checking and writing risk points looks up again and again — powers, steps, posts and people by id,
+    active reference keys, department subtrees, the actor's scope, the next code of a department — each read once
+    and remembered. A form check gets a fresh instance; an import keeps one for the whole file and loads what its
+    rows name in bulk beforehand (`add`, `add_steps`, `add_posts`, `add_people`), so its rows cost no queries.
+    Meant for one request: nothing here notices changes made by others meanwhile."""
+
+    def __init__(self):
+        self._records: dict[tuple, object] = {}
+        self._steps: dict[int, StepRef | None] = {}
+        self._posts: dict[int, PostRef | None] = {}
+        self._people: dict[int, PersonRef | None] = {}
+        self._keys: dict[str, set[str]] = {}
+        self._subtrees: dict[int, set[int]] = {}
+        self._allowed: dict[tuple, bool] = {}
+        self._last_codes: dict[str, str | None] = {}  # code prefix → greatest code with it
+        self._covering: dict[str, list[str]] = {}  # code prefix → the known prefixes its codes start with
+        self._unstored: list[tuple[str, int]] = []  # codes handed out that the database does not hold yet
+
+    def get(self, model, record_id):
+        """db.session.get, remembered (and kept referenced, so the session's identity map keeps it too)."""
+        key = (model, record_id)
+        if key not in self._records:
+            self._records[key] = db.session.get(model, record_id)
+        return self._records[key]
+
+    def add(self, records) -> None:
+        for record in records:
+            self._records[(type(record), record.id)] = record
+
+    def step(self, step_id: int) -> StepRef | None:
+        if step_id not in self._steps:
+            step = db.session.get(FlowStep, step_id)
+            self._steps[step_id] = StepRef(step.id, step.key, step.flow.power_id, step.post_id) if step else None
+        return self._steps[step_id]
+
+    def add_steps(self, steps) -> None:
+        self._steps.update((s.id, s) for s in steps)
+
+    def post(self, post_id: int) -> PostRef | None:
+        if post_id not in self._posts:
+            post = db.session.get(Post, post_id)
+            self._posts[post_id] = PostRef(post.id, post.department_id) if post else None
+        return self._posts[post_id]
+
+    def add_posts(self, posts) -> None:
+        self._posts.update((p.id, p) for p in posts)
+
+    def person(self, person_id: int) -> PersonRef | None:
+        if person_id not in self._people:
+            person = db.session.get(Person, person_id)
+            self._people[person_id] = PersonRef(person.id, person.department_id, person.is_retired) \
+                if person else None
+        return self._people[person_id]
+
+    def add_people(self, people) -> None:
+        self._people.update((p.id, p) for p in people)
+
+    def active_keys(self, kind: str) -> set[str]:
+        if kind not in self._keys:
+            self._keys[kind] = _active_keys(kind)
+        return self._keys[kind]
+
+    def subtree(self, department_id: int) -> set[int]:
+        if department_id not in self._subtrees:
+            self._subtrees[department_id] = subtree_ids(department_id)
+        return self._subtrees[department_id]
+
+    def allows(self, obj, predicate: str, actor) -> bool:
+        """obj.<predicate>(actor) for the scope predicates of powers and risk points (`can_view`, `can_edit`,
+        `can_add_measure`), which depend on the actor, the record's department and its state only."""
+        key = (type(obj), predicate, obj.department_id, getattr(obj, "state", None), id(actor))
+        if key not in self._allowed:
+            self._allowed[key] = bool(getattr(obj, predicate)(actor))
+        return self._allowed[key]
+
+    def next_code(self, department) -> str:
+        """The code `_next_code` would give if every code handed out so far were stored: the database is asked
+        once per department, later codes follow from the ones handed out since (call `stored` once they are)."""
+        prefix = f"FX-{department.code}-"
+        if prefix not in self._last_codes:
+            last = _last_code(prefix)
+            for code, _department_id in self._unstored:
+                if code.startswith(prefix) and (last is None or code > last):
+                    last = code
+            self._last_codes[prefix] = last
+            self._covering[prefix] = [prefix]
+            for other in self._covering:  # "FX-A-" and "FX-A-B-": codes of the second start with the first
+                if other != prefix and prefix.startswith(other):
+                    self._covering[prefix].append(other)
+                elif other != prefix and other.startswith(prefix):
+                    self._covering[other].append(prefix)
+        last = self._last_codes[prefix]
+        try:
+            number = int(last[len(prefix):]) + 1 if last else 1
+        except ValueError:
+            number = _count_points(department) + sum(1 for _c, d in self._unstored if d == department.id) + 1
+        code = f"{prefix}{number:04d}"
+        for covered in self._covering[prefix]:
+            if self._last_codes[covered] is None or code > self._last_codes[covered]:
+                self._last_codes[covered] = code
+        self._unstored.append((code, department.id))
+        return code
+
+    def stored(self) -> None:
+        """The codes handed out so far are in the database now."""
+        self._unstored.clear()
+
+
 class _Errors(dict):
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(message)
@@ -88,15 +218,15 @@ def _check_texts(data: dict, errors: _Errors) -> dict:
     return out
 
 
-def _check_power(data: dict, point: RiskPoint | None, actor, errors: _Errors) -> Power | None:
+def _check_power(data: dict, point: RiskPoint | None, actor, errors: _Errors, lookups: Lookups) -> Power | None:
     try:
-        power = db.session.get(Power, _int_or_none(data.get("power_id"))) if data.get("power_id") else None
+        power = lookups.get(Power, _int_or_none(data.get("power_id"))) if data.get("power_id") else None
     except (TypeError, ValueError):
         power = None
     if power is None:
         errors.add("power_id", _("请选择职权"))
         return None
-    if actor is not None and not power.can_view(actor):
+    if actor is not None and not lookups.allows(power, "can_view", actor):
         errors.add("power_id", _("只能为本单位及下属单位的职权登记风险点"))
         return None
     if power.state is RegisterState.RETIRED and (point is None or point.power_id != power.id):
@@ -104,7 +234,7 @@ def _check_power(data: dict, point: RiskPoint | None, actor, errors: _Errors) ->
     return power
 
 
-def _check_links(data: dict, power: Power, errors: _Errors) -> dict:
+def _check_links(data: dict, power: Power, errors: _Errors, lookups: Lookups) -> dict:
     """Step (of one of the power's flow charts), post (of the power's department), people."""
     out = {"step_id": None, "step_key": None, "post_id": None, "responsible_id": None, "supervisor_id": None}
     try:
@@ -113,19 +243,19 @@ def _check_links(data: dict, power: Power, errors: _Errors) -> dict:
         errors.add("step_id", _("环节或岗位无效"))
         return out
     if step_id:
-        step = db.session.get(FlowStep, step_id)
-        if step is None or step.flow.power_id != power.id:
+        step = lookups.step(step_id)
+        if step is None or step.power_id != power.id:
             errors.add("step_id", _("该环节不属于所选职权的流程图"))
         else:
             out["step_id"], out["step_key"] = step.id, step.key
             post_id = post_id or step.post_id
     if post_id:
-        post = db.session.get(Post, post_id)
+        post = lookups.post(post_id)
         if post is None or post.department_id != power.department_id:
             errors.add("post_id", _("岗位不属于该职权的责任单位"))
         else:
             out["post_id"] = post.id
-    departments = subtree_ids(power.department_id)
+    departments = lookups.subtree(power.department_id)
     for name, own_department in (("responsible_id", True), ("supervisor_id", False)):
         try:
             person_id = _int_or_none(data.get(name))
@@ -133,7 +263,7 @@ def _check_links(data: dict, power: Power, errors: _Errors) -> dict:
             person_id = -1
         if not person_id:
             continue
-        person = db.session.get(Person, person_id)
+        person = lookups.person(person_id)
         if person is None or person.is_retired:
             errors.add(name, _("人员不存在或已停用"))
         elif own_department and person.department_id not in departments:
@@ -143,45 +273,46 @@ def _check_links(data: dict, power: Power, errors: _Errors) -> dict:
     return out
 
 
-def _check_grading_inputs(data: dict, point: RiskPoint | None, errors: _Errors) -> dict:
+def _check_grading_inputs(data: dict, point: RiskPoint | None, errors: _Errors, lookups: Lookups) -> dict:
     out = {}
-    for name, low, high, message in (("likelihood", 1, 5, _("发生几率应为 1–5 的整数")),
-                                     ("severity", 1, 5, _("危害程度应为 1–5 的整数")),
-                                     ("proposed_level", 1, 3, _("拟定等级应为一级、二级或三级"))):
+    for name, low, high, message in (("likelihood", 1, 5, lambda: _("发生几率应为 1–5 的整数")),
+                                     ("severity", 1, 5, lambda: _("危害程度应为 1–5 的整数")),
+                                     ("proposed_level", 1, 3, lambda: _("拟定等级应为一级、二级或三级"))):
         try:
             value = _int_or_none(data.get(name))
         except (TypeError, ValueError):
             value = -1
         if value is not None and not low <= value <= high:
-            errors.add(name, message)
+            errors.add(name, message())  # translated only when needed (an import checks many rows)
         out[name] = value
     discretion = data.get("discretion") or None
-    if discretion is not None and discretion not in {d.value for d in Discretion}:
+    if discretion is not None and discretion not in DISCRETION_VALUES:
         errors.add("discretion", _("自由裁量空间应为大、中或小"))
         discretion = None
     out["discretion"] = Discretion(discretion) if discretion else None
     risk_type = (data.get("risk_type") or "").strip()
-    allowed_types = _active_keys("risk_type") | ({point.risk_type} if point is not None else set())
+    allowed_types = lookups.active_keys("risk_type") | ({point.risk_type} if point is not None else set())
     if risk_type not in allowed_types:
         errors.add("risk_type", _("请选择风险类型") if not risk_type else _("风险类型“%(t)s”无效", t=risk_type))
     out["risk_type"] = risk_type
     methods = data.get("methods") or []
     methods = [m for m in (methods.split(",") if isinstance(methods, str) else methods) if m]
-    unknown = [m for m in methods if m not in _active_keys("identification_method")]
+    unknown = [m for m in methods if m not in lookups.active_keys("identification_method")]
     if unknown:
         errors.add("methods", _("排查方法“%(m)s”无效", m=_("、").join(unknown)))
     out["methods"] = ",".join(dict.fromkeys(methods))
     return out
 
 
-def check_risk_data(data: dict, *, actor, point: RiskPoint | None = None) -> dict:
+def check_risk_data(data: dict, *, actor, point: RiskPoint | None = None, lookups: Lookups | None = None) -> dict:
     """The clean values of a risk point, or RiskDataError with every problem under its field."""
+    lookups = lookups or Lookups()
     errors = _Errors()
     clean = _check_texts(data, errors)
-    power = _check_power(data, point, actor, errors)
-    clean.update(_check_grading_inputs(data, point, errors))
+    power = _check_power(data, point, actor, errors, lookups)
+    clean.update(_check_grading_inputs(data, point, errors, lookups))
     if power is not None:
-        clean.update(_check_links(data, power, errors))
+        clean.update(_check_links(data, power, errors, lookups))
         clean["power_id"], clean["department_id"] = power.id, power.department_id
         if point is not None and point.power_id != power.id and point.confirmed_level is not None:
             errors.add("power_id", _("已确认过等级的风险点不能改到其他职权"))
@@ -190,26 +321,33 @@ def check_risk_data(data: dict, *, actor, point: RiskPoint | None = None) -> dic
     return clean
 
 
-def _search_text(point: RiskPoint) -> str:
-    power = point.power or db.session.get(Power, point.power_id)
+def _search_text(point: RiskPoint, power: Power | None = None) -> str:
+    power = power or point.power or db.session.get(Power, point.power_id)
     parts = (point.code, point.name, point.manifestation, power.code if power else "", power.name if power else "")
     return " ".join(p for p in parts if p).lower()
 
 
+def _last_code(prefix: str) -> str | None:
+    return db.session.scalar(sa.select(sa.func.max(RiskPoint.code)).where(RiskPoint.code.startswith(prefix,
+                                                                                                    autoescape=True)))
+
+
+def _count_points(department) -> int:
+    return db.session.scalar(sa.select(sa.func.count(RiskPoint.id)).where(RiskPoint.department_id == department.id))
+
+
 def _next_code(department) -> str:
     prefix = f"FX-{department.code}-"
-    last = db.session.scalar(sa.select(sa.func.max(RiskPoint.code)).where(RiskPoint.code.startswith(prefix,
-                                                                                                    autoescape=True)))
+    last = _last_code(prefix)
     try:
         number = int(last[len(prefix):]) + 1 if last else 1
     except ValueError:
-        number = db.session.scalar(sa.select(sa.func.count(RiskPoint.id)).where(
-            RiskPoint.department_id == department.id)) + 1
+        number = _count_points(department) + 1
     return f"{prefix}{number:04d}"
 
 
 def create_risk_point(data: dict, *, actor) -> RiskPoint:
-    """Register a risk point as a draft of the power's department."""
+    """Register a risk point as a draft of the power's department (many at once: `RiskBatch`)."""
     if actor is not None and not actor.can("register.edit"):
         raise Forbidden(_("只有单位填报员可以登记风险点。"))
     clean = check_risk_data(data, actor=actor)
@@ -221,21 +359,105 @@ def create_risk_point(data: dict, *, actor) -> RiskPoint:
     return point
 
 
-def update_risk_point(point: RiskPoint, data: dict, *, actor) -> dict:
+class RiskBatch:
+    """New risk points and new planned measures, registered as `create_risk_point` and `create_measure` register
+    them one by one — the same checks and refusals, codes, stored values, ids in the same order and the same audit
+    entries — but written with multi-row INSERTs instead of one unit-of-work INSERT per object. For imports, inside
+    `audit_batch()`: `create_point` and `add_measures` check and queue their audit entries in their place among the
+    batch's others; `insert` writes everything added (call it before the batch ends)."""
+
+    def __init__(self, *, actor, lookups: Lookups):
+        self.actor, self.lookups = actor, lookups
+        self.points: list[tuple[RiskPoint, object]] = []  # with its audit entry
+        self.measures: list[tuple[ControlMeasure, object]] = []
+
+    def create_point(self, data: dict, measures: list[dict]) -> RiskPoint:
+        """A new draft point and its measures (RiskDataError, Forbidden as `create_risk_point` would refuse it);
+        the objects stay out of the session: they describe the rows `insert` writes."""
+        actor, lookups = self.actor, self.lookups
+        if actor is not None and not actor.can("register.edit"):
+            raise Forbidden(_("只有单位填报员可以登记风险点。"))
+        clean = check_risk_data(data, actor=actor, lookups=lookups)
+        power = lookups.get(Power, clean["power_id"])
+        point = RiskPoint(code=lookups.next_code(power.department), state=RegisterState.DRAFT, **clean)
+        point.search_text = _search_text(point, power)
+        self.points.append((point, record_bulk_create("risks.point.create", point, actor=actor)))
+        self.add_measures(point, measures)
+        return point
+
+    def add_measures(self, point: RiskPoint, measures: list[dict]) -> None:
+        """Planned measures of a point (new in this batch, or stored), refused as `create_measure` refuses."""
+        actor, lookups = self.actor, self.lookups
+        for data in measures:
+            if point.state is RegisterState.RETIRED or (actor is not None and
+                                                         not lookups.allows(point, "can_add_measure", actor)):
+                raise Forbidden(_("不能为该风险点添加防控措施。"))
+            measure = ControlMeasure(department_id=point.department_id, status=MeasureStatus.PLANNED,
+                                     **check_measure_data(point, data, lookups=lookups))
+            set_committed_value(measure, "risk_point", point)  # for its audit label; no backref, no cascade
+            self.measures.append((measure, record_bulk_create("risks.measure.create", measure, actor=actor)))
+
+    def insert(self) -> None:
+        """INSERT the points, then the measures; give the objects their ids and stored audited values."""
+        if self.points:
+            by_code = {point.code: (point, entry) for point, entry in self.points}
+            for row in _insert_rows(RiskPoint, [point for point, _entry in self.points]):
+                _stored(*by_code[row.code], row)
+            self.lookups.stored()
+        if self.measures:
+            waiting: dict[tuple, list] = {}
+            for measure, entry in self.measures:
+                measure.risk_point_id = measure.risk_point.id
+                waiting.setdefault((measure.risk_point_id, measure.description), []).append((measure, entry))
+            for row in sorted(_insert_rows(ControlMeasure, [m for m, _entry in self.measures]), key=lambda r: r.id):
+                _stored(*waiting[row.risk_point_id, row.description].pop(0), row)
+            for point in {id(m.risk_point): m.risk_point for m, _entry in self.measures}.values():
+                if sa.inspect(point).persistent:  # a stored point's loaded list of measures is out of date
+                    db.session.expire(point, ["measures"])
+        self.points, self.measures = [], []
+
+
+def _insert_rows(model, objects: list) -> list:
+    """INSERT, in their order, the column values set on these transient objects (the columns' defaults apply to
+    the others, as in a flush), RETURNING the id, the code or risk point and description (what the caller matches
+    the rows back by) and the audited columns."""
+    mapper, table = sa.inspect(model), model.__table__
+    columns = [attr.key for attr in mapper.column_attrs]
+    returned = dict.fromkeys(["id", *(c for c in ("code", "risk_point_id", "description") if c in table.c),
+                              *model.audit_fields])
+    stmt = sa.insert(table).returning(*(table.c[name] for name in returned))
+    runs: list[list[dict]] = []  # consecutive rows setting the same columns: one multi-row INSERT each
+    for obj in objects:
+        values = sa.inspect(obj).dict
+        row = {key: values[key] for key in columns if key in values}
+        if not runs or runs[-1][0].keys() != row.keys():
+            runs.append([])
+        runs[-1].append(row)
+    return [row for rows in runs for row in db.session.execute(stmt, rows)]
+
+
+def _stored(obj, entry, row) -> None:
+    obj.id = row.id
+    entry.stored(row._mapping)
+
+
+def update_risk_point(point: RiskPoint, data: dict, *, actor, lookups: Lookups | None = None) -> dict:
     """Change a draft or returned risk point (optimistic locking on `version`)."""
+    lookups = lookups or Lookups()
     point.check_version(_int_or_none(data.get("version")))
-    if actor is not None and not point.can_edit(actor):
+    if actor is not None and not lookups.allows(point, "can_edit", actor):
         raise Forbidden(_("该风险点当前为“%(state)s”，不能由您修改。", state=point.state.title))
     if actor is None and point.state not in EDITABLE_STATES:
         raise UserError(_("该风险点当前为“%(state)s”，不能修改。", state=point.state.title))
-    clean = check_risk_data(data, actor=actor, point=point)
+    clean = check_risk_data(data, actor=actor, point=point, lookups=lookups)
     step_key = clean.pop("step_key")
     changes = record_update("risks.point.update", point, clean, actor=actor)
     point.step_key = step_key
     if "power_id" in changes:
-        point.power = db.session.get(Power, point.power_id)
+        point.power = lookups.get(Power, point.power_id)
     point.search_text = _search_text(point)
-    db.session.flush()
+    if not in_audit_batch():
+        db.session.flush()
     return changes
 
 
@@ -428,11 +650,13 @@ def activate_method(method: GradingMethod, *, actor) -> None:
 # ---------------------------------------------------------------- control measures
 
 
-def check_measure_data(point: RiskPoint, data: dict, *, measure: ControlMeasure | None = None) -> dict:
+def check_measure_data(point: RiskPoint, data: dict, *, measure: ControlMeasure | None = None,
+                       lookups: Lookups | None = None) -> dict:
     """The clean values of a control measure, or RiskDataError."""
+    lookups = lookups or Lookups()
     errors = _Errors()
     measure_type = (data.get("measure_type") or "").strip()
-    allowed = _active_keys("measure_type") | ({measure.measure_type} if measure is not None else set())
+    allowed = lookups.active_keys("measure_type") | ({measure.measure_type} if measure is not None else set())
     if measure_type not in allowed:
         errors.add("measure_type", _("请选择措施类型"))
     description = (data.get("description") or "").strip()
@@ -456,8 +680,8 @@ def check_measure_data(point: RiskPoint, data: dict, *, measure: ControlMeasure 
     except (TypeError, ValueError):
         errors.add("owner_id", _("人员不存在或已停用"))
     if owner_id:
-        owner = db.session.get(Person, owner_id)
-        if owner is None or owner.is_retired or owner.department_id not in subtree_ids(point.department_id):
+        owner = lookups.person(owner_id)
+        if owner is None or owner.is_retired or owner.department_id not in lookups.subtree(point.department_id):
             errors.add("owner_id", _("负责人应为该单位（或下属单位）的在职人员"))
     if errors:
         raise RiskDataError(dict(errors))
@@ -466,7 +690,7 @@ def check_measure_data(point: RiskPoint, data: dict, *, measure: ControlMeasure 
 
 
 def create_measure(point: RiskPoint, data: dict, *, actor) -> ControlMeasure:
-    """Add a planned control measure to a risk point."""
+    """Add a planned control measure to a risk point (many at once: `RiskBatch`)."""
     if point.state is RegisterState.RETIRED or (actor is not None and not point.can_add_measure(actor)):
         raise Forbidden(_("不能为该风险点添加防控措施。"))
     clean = check_measure_data(point, data)

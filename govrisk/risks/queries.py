@@ -13,15 +13,15 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from govrisk.catalog.models import Power
 from govrisk.catalog.queries import reference_names
-from govrisk.core.pagination import paginate, stream
+from govrisk.core.pagination import paginate
 from govrisk.core.reference import ReferenceItem
 from govrisk.extensions import db
 from govrisk.flows.models import Flow, FlowStep
-from govrisk.org.models import Assignment, Department, Person, Post
+from govrisk.org.models import Assignment, Department, Person, Post, Section
 from govrisk.risks.grading import default_rules, sql_suggestion, suggest
 from govrisk.risks.models import (
     MEASURE_OPEN,
@@ -558,16 +558,64 @@ def key_post_summary(visible_ids, *, department_id: int | None = None) -> dict:
 # ---------------------------------------------------------------- the register as a document
 
 
-def register_rows(visible_ids, *, department_id: int | None = None, batch: int = 500):
-    """Every live risk point in scope for the 登记表, by department, power and code, streamed."""
-    stmt = (sa.select(RiskPoint).join(Department, Department.id == RiskPoint.department_id)
-            .join(Power, Power.id == RiskPoint.power_id).where(LIVE, *_scope(visible_ids, department_id))
-            .options(selectinload(RiskPoint.power), selectinload(RiskPoint.department),
-                     selectinload(RiskPoint.post).selectinload(Post.section), selectinload(RiskPoint.step),
-                     selectinload(RiskPoint.responsible), selectinload(RiskPoint.supervisor),
-                     selectinload(RiskPoint.measures))
+@dataclass
+class RegisterLine:
+    """One risk point as the 登记表 shows it: names instead of records."""
+
+    department_id: int
+    department_name: str
+    section_name: str | None  # of the point's post
+    post_name: str | None
+    power_code: str
+    power_name: str
+    step_name: str | None
+    step_key: str | None
+    code: str
+    name: str
+    manifestation: str
+    risk_type: str
+    level: int | None  # in force: confirmed, else proposed
+    likelihood: int | None
+    severity: int | None
+    discretion: object  # Discretion | None
+    method_keys: list[str]
+    indicator: str
+    responsible_name: str | None
+    supervisor_name: str | None
+    state: RegisterState
+    measures: list[tuple[str, str]] = field(default_factory=list)  # (measure type, description), by id
+
+
+def register_lines(visible_ids, *, department_id: int | None = None, batch: int = 1000):
+    """Every live risk point in scope for the 登记表, by department, power and code: one streamed query (no ORM
+    objects) and one query for the measures of each batch of points — a whole city in a few seconds."""
+    responsible, supervisor = aliased(Person), aliased(Person)
+    stmt = (sa.select(RiskPoint.id, RiskPoint.department_id, Department.name, Section.name, Post.name, Power.code,
+                      Power.name, FlowStep.name, RiskPoint.step_key, RiskPoint.code, RiskPoint.name,
+                      RiskPoint.manifestation, RiskPoint.risk_type, LEVEL, RiskPoint.likelihood, RiskPoint.severity,
+                      RiskPoint.discretion, RiskPoint.methods, RiskPoint.indicator, responsible.name, supervisor.name,
+                      RiskPoint.state)
+            .join(Department, Department.id == RiskPoint.department_id)
+            .join(Power, Power.id == RiskPoint.power_id)
+            .outerjoin(Post, Post.id == RiskPoint.post_id).outerjoin(Section, Section.id == Post.section_id)
+            .outerjoin(FlowStep, FlowStep.id == RiskPoint.step_id)
+            .outerjoin(responsible, responsible.id == RiskPoint.responsible_id)
+            .outerjoin(supervisor, supervisor.id == RiskPoint.supervisor_id)
+            .where(LIVE, *_scope(visible_ids, department_id))
             .order_by(Department.path, Power.code, RiskPoint.code))
-    return stream(stmt, batch=batch)
+    for rows in db.session.execute(stmt.execution_options(yield_per=batch)).partitions():
+        measures: dict[int, list[tuple[str, str]]] = {}
+        for point_id, measure_type, description in db.session.execute(
+                sa.select(ControlMeasure.risk_point_id, ControlMeasure.measure_type, ControlMeasure.description)
+                .where(ControlMeasure.risk_point_id.in_([r[0] for r in rows])).order_by(ControlMeasure.id)):
+            measures.setdefault(point_id, []).append((measure_type, description))
+        for (point_id, department_id, department_name, section_name, post_name, power_code, power_name, step_name,
+             step_key, code, name, manifestation, risk_type, level, likelihood, severity, discretion, methods,
+             indicator, responsible_name, supervisor_name, state) in rows:
+            yield RegisterLine(department_id, department_name, section_name, post_name, power_code, power_name,
+                               step_name, step_key, code, name, manifestation, risk_type, level, likelihood, severity,
+                               discretion, [k for k in (methods or "").split(",") if k], indicator, responsible_name,
+                               supervisor_name, state, measures.get(point_id, []))
 
 
 def count_register(visible_ids, *, department_id: int | None = None) -> int:

@@ -6,7 +6,6 @@ and the import reads them when present, so an exported file imports back unchang
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 
@@ -17,14 +16,16 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from reportlab.platypus import CondPageBreak, Paragraph, Spacer
+from sqlalchemy.orm import selectinload
 
 from govrisk.catalog.models import Power
+from govrisk.core.audit import audit_batch
 from govrisk.core.errors import UserError
 from govrisk.core.importer import Importer, ImportFileError, ImportRow
 from govrisk.core.pdf import build_pdf, styles, table
+from govrisk.core.xlsx import save_streamed
 from govrisk.extensions import db
 from govrisk.org.models import Department, Person, Post
-from govrisk.org.queries import subtree_ids
 from govrisk.risks import operations as ops
 from govrisk.risks import queries
 from govrisk.risks.models import EDITABLE_STATES, Discretion, RiskPoint
@@ -43,29 +44,28 @@ DISCRETION_WORDS = {d.zh: d.value for d in Discretion} | {d.value: d.value for d
 KEPT_WITHOUT_COLUMN = {"发生几率": "likelihood", "危害程度": "severity", "自由裁量空间": "discretion",
                        "排查方法": "methods", "监控指标": "indicator"}
 DEFAULT_MEASURE_TYPE = "institution"  # 制度, for a measure line without 【类型】
+WRITE_BATCH = 1000  # import rows written per flush and per run of audit entries
+LOOKUP_CHUNK = 500  # values per IN (…) when the import reads what its rows name
 MEASURE_LINE = re.compile(r"^\s*(?:[(（]?\d+[)）.、．]\s*)?(?:【(?P<type>[^】]+)】)?\s*(?P<text>.*)$")
 
 
-def unit_label(point: RiskPoint) -> str:
-    section = point.post.section if point.post is not None and point.post.section is not None else None
-    return f"{point.department.name}/{section.name}" if section else point.department.name
+def unit_label(line: queries.RegisterLine) -> str:
+    return f"{line.department_name}/{line.section_name}" if line.section_name else line.department_name
 
 
-def measure_lines(point: RiskPoint, type_names: dict[str, str]) -> str:
-    return "\n".join(f"{i}.【{type_names.get(m.measure_type, m.measure_type)}】{m.description}"
-                     for i, m in enumerate(point.measures, start=1))
+def measure_lines(line: queries.RegisterLine, type_names: dict[str, str]) -> str:
+    return "\n".join(f"{i}.【{type_names.get(measure_type, measure_type)}】{description}"
+                     for i, (measure_type, description) in enumerate(line.measures, start=1))
 
 
-def register_row(index: int, point: RiskPoint, names: dict) -> list:
+def register_row(index: int, line: queries.RegisterLine, names: dict) -> list:
     """One line of the 登记表 (the twelve columns, then the extra ones)."""
-    methods = "、".join(names["methods"].get(k, k) for k in point.method_keys)
-    return [index, unit_label(point), point.post.name if point.post else "", point.power.name,
-            point.step.name if point.step else "", point.name, point.manifestation,
-            names["types"].get(point.risk_type, point.risk_type), level_title_zh(point.level),
-            measure_lines(point, names["measures"]), point.responsible.name if point.responsible else "",
-            point.supervisor.name if point.supervisor else "",
-            point.likelihood, point.severity, point.discretion.zh if point.discretion else "", methods, point.indicator,
-            point.power.code, point.step_key or "", point.code, point.state.zh]
+    methods = "、".join(names["methods"].get(k, k) for k in line.method_keys)
+    return [index, unit_label(line), line.post_name or "", line.power_name, line.step_name or "", line.name,
+            line.manifestation, names["types"].get(line.risk_type, line.risk_type), level_title_zh(line.level),
+            measure_lines(line, names["measures"]), line.responsible_name or "", line.supervisor_name or "",
+            line.likelihood, line.severity, line.discretion.zh if line.discretion else "", methods, line.indicator,
+            line.power_code, line.step_key or "", line.code, line.state.zh]
 
 
 def level_title_zh(level) -> str:
@@ -98,7 +98,8 @@ def _cell(sheet, value, *, head: bool = False, title: bool = False):
 
 
 def register_xlsx(visible_ids, *, department_id: int | None = None) -> bytes:
-    """The 登记表 of a department (sub-units included) or of everything in scope, as a workbook."""
+    """The 登记表 of a department (sub-units included) or of everything in scope, as a workbook: title and
+    header through openpyxl, the points streamed (`save_streamed`) — a whole city in seconds."""
     names, workbook = _names(), Workbook(write_only=True)
     sheet = workbook.create_sheet("廉政风险点登记表")
     for i, width in enumerate(WIDTHS):
@@ -106,11 +107,9 @@ def register_xlsx(visible_ids, *, department_id: int | None = None) -> bytes:
     sheet.freeze_panes = "A3"
     sheet.append([_cell(sheet, f"{scope_title(department_id)}廉政风险点登记表", title=True)])
     sheet.append([_cell(sheet, c, head=True) for c in (*COLUMNS, *EXTRA_COLUMNS)])
-    for index, point in enumerate(queries.register_rows(visible_ids, department_id=department_id), start=1):
-        sheet.append([_cell(sheet, v) for v in register_row(index, point, names)])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    lines = queries.register_lines(visible_ids, department_id=department_id)
+    rows = (register_row(index, line, names) for index, line in enumerate(lines, start=1))
+    return save_streamed(workbook, sheet, rows, style_cell=lambda value: _cell(sheet, value))
 
 
 def register_pdf(visible_ids, *, department_id: int | None = None, today: date | None = None) -> bytes:
@@ -133,13 +132,13 @@ def register_pdf(visible_ids, *, department_id: int | None = None, today: date |
             story.append(Spacer(1, 6))
         rows.clear()
 
-    for point in queries.register_rows(visible_ids, department_id=department_id):
-        if point.department_id != department:
+    for line in queries.register_lines(visible_ids, department_id=department_id):
+        if line.department_id != department:
             flush()
-            department = point.department_id
-            if point.department_id != department_id:  # the title already names a single department
-                story += [CondPageBreak(90), Paragraph(point.department.name, st["h2"])]
-        rows.append(register_row(len(rows) + 1, point, names)[:len(COLUMNS)])
+            department = line.department_id
+            if line.department_id != department_id:  # the title already names a single department
+                story += [CondPageBreak(90), Paragraph(line.department_name, st["h2"])]
+        rows.append(register_row(len(rows) + 1, line, names)[:len(COLUMNS)])
     flush()
     if not total:
         story.append(Paragraph("所选范围内还没有登记风险点。", st["body"]))
@@ -160,6 +159,7 @@ class RiskRegisterImporter(Importer):
 
     def __init__(self, actor=None):
         self.actor = actor
+        self._lookups: _Lookups | None = None  # of the last check, used by the write that follows it
 
     def rows_from(self, table_rows: list[list[str]]) -> list[ImportRow]:
         """Skip the title line(s) above the header (the export has one)."""
@@ -173,7 +173,8 @@ class RiskRegisterImporter(Importer):
         raise ImportFileError(_("找不到表头行（应包含“职权”“风险点”等列，与登记表导出的格式相同）。"))
 
     def check(self, rows: list[ImportRow]) -> None:
-        lookups = _Lookups(self.actor)
+        lookups = self._lookups = _Lookups(self.actor)
+        lookups.load(rows)
         seen: dict[tuple, int] = {}
         for row in rows:
             data, point, measures = lookups.resolve(row)
@@ -185,7 +186,7 @@ class RiskRegisterImporter(Importer):
                 continue
             seen[key] = row.line
             try:
-                clean = ops.check_risk_data(data, actor=self.actor, point=point)
+                clean = ops.check_risk_data(data, actor=self.actor, point=point, lookups=lookups.checks)
             except ops.RiskDataError as exc:
                 row.errors += [m for messages in exc.details["errors"].values() for m in messages]
                 continue
@@ -197,15 +198,23 @@ class RiskRegisterImporter(Importer):
                                     state=point.state.title))
 
     def write(self, rows: list[ImportRow], *, actor) -> None:
-        for row in sorted(rows, key=lambda r: r.line):
-            values = row.data["values"]
-            if row.data["point_id"] is None:
-                point = ops.create_risk_point(values, actor=actor)
-            else:
-                point = db.session.get(RiskPoint, row.data["point_id"])
-                ops.update_risk_point(point, {**values, "version": point.version}, actor=actor)
-            for measure in row.data["measures"]:
-                ops.create_measure(point, measure, actor=actor)
+        """In batches of WRITE_BATCH rows: updates through `ops.update_risk_point`, new points and new measures
+        through `ops.RiskBatch` (multi-row INSERTs); one flush and one run of audit entries per batch — the rows,
+        ids and audit entries, in their order, that writing row by row gives."""
+        lookups = self._lookups.checks if self._lookups is not None else ops.Lookups()
+        ordered = sorted(rows, key=lambda r: r.line)
+        for start in range(0, len(ordered), WRITE_BATCH):
+            with audit_batch():
+                batch = ops.RiskBatch(actor=actor, lookups=lookups)
+                for row in ordered[start:start + WRITE_BATCH]:
+                    values = row.data["values"]
+                    if row.data["point_id"] is None:
+                        batch.create_point(values, row.data["measures"])
+                        continue
+                    point = lookups.get(RiskPoint, row.data["point_id"])
+                    ops.update_risk_point(point, {**values, "version": point.version}, actor=actor, lookups=lookups)
+                    batch.add_measures(point, row.data["measures"])
+                batch.insert()
 
 
 def _action(point: RiskPoint | None, clean: dict, measures: list) -> str:
@@ -220,8 +229,16 @@ def _new_measures(measures: list[dict], point: RiskPoint | None) -> list[dict]:
     return [m for m in measures if m["description"] not in existing]
 
 
+def _chunks(values):
+    values, size = sorted(values), LOOKUP_CHUNK
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 class _Lookups:
-    """Names in the file → records, within what the importing user may see."""
+    """Names in the file → records, within what the importing user may see. `load` reads what all the rows name
+    in a few queries (by chunks of LOOKUP_CHUNK values); `resolve` then answers each row from memory, as the
+    row-by-row queries did (where those took "the first" of several matches, the lowest id is taken)."""
 
     def __init__(self, actor):
         self.actor = actor
@@ -230,13 +247,134 @@ class _Lookups:
         if self.visible is not None:
             stmt = stmt.where(Department.id.in_(sorted(self.visible) or [-1]))
         self.departments = list(db.session.scalars(stmt))
+        self.department_by_word: dict[str, Department] = {}
+        for department in self.departments:  # the first department with that name or code
+            for word in (department.name, department.code):
+                self.department_by_word.setdefault(word, department)
         self.types = _by_name_or_key("risk_type")
         self.methods = _by_name_or_key("identification_method")
         self.measure_types = _by_name_or_key("measure_type")
+        self.checks = ops.Lookups()  # what check_risk_data and the operations look up, shared with them
+        self.checks.add(self.departments)
+        self.power_by_code: dict[str, Power] = {}
+        self.powers_by_name: dict[str, list[Power]] = {}
+        self.point_by_code: dict[str, RiskPoint] = {}
+        self.point_by_name: dict[tuple[int, str], int] = {}
+        self.steps: dict[int, tuple[dict, dict]] = {}  # power id → ({step key: id}, {step name: id}), first ones
+        self.post_by_name: dict[tuple[int, str], int] = {}
+        self.people_by_name: dict[str, list[ops.PersonRef]] = {}
 
     def department(self, text: str) -> Department | None:
-        head = text.split("/", 1)[0].strip()
-        return next((d for d in self.departments if head in (d.name, d.code)), None)
+        return self.department_by_word.get(text.split("/", 1)[0].strip())
+
+    def load(self, rows: list[ImportRow]) -> None:
+        """Everything the rows can name: their powers, the steps, posts and people around those powers, and the
+        risk points they may update."""
+        codes, names, department_ids = set(), set(), set()
+        for row in rows:
+            v = row.values
+            department = self.department(v.get("单位/科室", ""))
+            if department is None:
+                continue
+            department_ids.add(department.id)
+            text = v.get("职权", "")
+            codes.update(c for c in (v.get("职权编码", ""), text.split(" ", 1)[0]) if c)
+            names.add(text.strip())
+        if not department_ids:
+            return
+        powers: dict[int, Power] = {}
+        conds = (Power.department_id.in_(sorted(department_ids)), Power.state != RegisterState.RETIRED)
+        for column, values in ((Power.code, codes), (Power.name, names)):
+            for chunk in _chunks(values):
+                powers.update((p.id, p) for p in db.session.scalars(sa.select(Power).where(*conds, column.in_(chunk))))
+        for power in sorted(powers.values(), key=lambda p: p.id):
+            self.power_by_code[power.code] = power
+            self.powers_by_name.setdefault(power.name, []).append(power)
+        self.checks.add(powers.values())
+        self._load_steps(powers, rows)
+        self._load_posts({p.department_id for p in powers.values()}, rows)
+        self._load_people(rows)
+        self._load_points(powers, rows)
+
+    def _load_steps(self, powers: dict[int, Power], rows: list[ImportRow]) -> None:
+        """The steps of the powers' live flow charts, in the order `queries.power_flows` gives them."""
+        from govrisk.flows.models import Flow, FlowKind, FlowStep
+        from govrisk.flows.queries import LIVE
+
+        if not any(r.values.get("环节编号") or r.values.get("环节") for r in rows):
+            return
+        flows: dict[int, list] = {}  # power id → [(kind, number, [step rows])] in SQL order
+        for chunk in _chunks(powers):
+            stmt = (sa.select(Flow.power_id, Flow.id, Flow.kind, Flow.number, FlowStep.id, FlowStep.key, FlowStep.name,
+                              FlowStep.post_id)
+                    .join(FlowStep, FlowStep.flow_id == Flow.id).where(Flow.power_id.in_(chunk), LIVE)
+                    .order_by(Flow.power_id, Flow.kind, Flow.number.desc(), Flow.id, FlowStep.position, FlowStep.id))
+            last_flow = None
+            for row in db.session.execute(stmt):
+                if row[1] != last_flow:
+                    flows.setdefault(row[0], []).append((row[2], row[3], []))
+                    last_flow = row[1]
+                flows[row[0]][-1][2].append(row)
+        refs = []  # the steps a row can name: the first with each key and the first with each name
+        for power_id, power_flows in flows.items():
+            by_key, by_name = {}, {}
+            for _kind, _number, steps in sorted(power_flows, key=lambda f: (f[0] is not FlowKind.INTERNAL, -f[1])):
+                for _power_id, _flow_id, _kind, _number, step_id, key, name, post_id in steps:
+                    first_key, first_name = key not in by_key, name not in by_name
+                    if first_key:
+                        by_key[key] = step_id
+                    if first_name:
+                        by_name[name] = step_id
+                    if first_key or first_name:
+                        refs.append(ops.StepRef(step_id, key, power_id, post_id))
+            self.steps[power_id] = (by_key, by_name)
+        self.checks.add_steps(refs)
+
+    def _load_posts(self, department_ids: set[int], rows: list[ImportRow]) -> None:
+        refs = []
+        for chunk in _chunks(department_ids):
+            stmt = sa.select(Post.id, Post.department_id, Post.name, Post.is_retired).where(
+                Post.department_id.in_(chunk)).order_by(Post.id)
+            for post_id, department_id, name, is_retired in db.session.execute(stmt):
+                refs.append(ops.PostRef(post_id, department_id))
+                if not is_retired:
+                    self.post_by_name.setdefault((department_id, name), post_id)
+        self.checks.add_posts(refs)
+
+    def _load_people(self, rows: list[ImportRow]) -> None:
+        names = {n for r in rows for n in (r.values.get("责任人"), r.values.get("监督人")) if n}
+        refs = []
+        for chunk in _chunks(names):
+            stmt = sa.select(Person.id, Person.department_id, Person.is_retired, Person.name).where(
+                Person.name.in_(chunk)).order_by(Person.id)
+            for person_id, department_id, is_retired, name in db.session.execute(stmt):
+                ref = ops.PersonRef(person_id, department_id, is_retired)
+                refs.append(ref)
+                if not is_retired:
+                    self.people_by_name.setdefault(name, []).append(ref)
+        self.checks.add_people(refs)
+
+    def _load_points(self, powers: dict[int, Power], rows: list[ImportRow]) -> None:
+        """The points named by code, and the live points of the powers that have the name of a row without code;
+        with their measures."""
+        codes = {r.values["风险点编码"] for r in rows if r.values.get("风险点编码")}
+        names = {r.values.get("风险点", "") for r in rows if not r.values.get("风险点编码")}
+        ids = set()
+        for chunk in _chunks(codes):
+            ids.update(db.session.scalars(sa.select(RiskPoint.id).where(RiskPoint.code.in_(chunk))))
+        if names:
+            for chunk in _chunks(powers):
+                stmt = sa.select(RiskPoint.id, RiskPoint.power_id, RiskPoint.name).where(
+                    RiskPoint.power_id.in_(chunk), RiskPoint.state != RegisterState.RETIRED).order_by(RiskPoint.id)
+                for point_id, power_id, name in db.session.execute(stmt):
+                    if name in names and (power_id, name) not in self.point_by_name:
+                        self.point_by_name[power_id, name] = point_id
+                        ids.add(point_id)
+        for chunk in _chunks(ids):
+            points = list(db.session.scalars(sa.select(RiskPoint).where(RiskPoint.id.in_(chunk))
+                                             .options(selectinload(RiskPoint.measures))))
+            self.checks.add(points)
+            self.point_by_code.update((p.code, p) for p in points)
 
     def resolve(self, row: ImportRow) -> tuple[dict, RiskPoint | None, list[dict]]:
         """The row as form data, the risk point it updates (or None) and the measures it lists."""
@@ -269,12 +407,12 @@ class _Lookups:
         return data, point, measures
 
     def _power(self, department: Department, code: str, text: str, row: ImportRow) -> Power | None:
-        conds = [Power.department_id == department.id, Power.state != RegisterState.RETIRED]
         first = text.split(" ", 1)[0]
-        candidates = list(db.session.scalars(sa.select(Power).where(
-            *conds, sa.or_(Power.code.in_([c for c in (code, first) if c]), Power.name == text.strip()))))
-        by_code = [p for p in candidates if p.code in (code, first)]
-        found = by_code or candidates
+        by_code = [p for c in dict.fromkeys(c for c in (code, first) if c)
+                   if (p := self.power_by_code.get(c)) is not None and p.department_id == department.id]
+        by_name = [p for p in self.powers_by_name.get(text.strip(), ())
+                   if p.department_id == department.id and p not in by_code]
+        found = by_code or by_name
         if len(found) == 1:
             return found[0]
         row.errors.append(_("职权“%(text)s”在%(department)s不存在", text=code or text, department=department.name)
@@ -283,42 +421,37 @@ class _Lookups:
 
     def _existing(self, power: Power, code: str, name: str, row: ImportRow) -> RiskPoint | None:
         if code:
-            point = db.session.scalar(sa.select(RiskPoint).where(RiskPoint.code == code))
+            point = self.point_by_code.get(code)
             if point is None or point.power_id != power.id:
                 row.errors.append(_("风险点编码“%(code)s”不存在或不属于该职权", code=code))
             return point
-        return db.session.scalar(sa.select(RiskPoint).where(RiskPoint.power_id == power.id, RiskPoint.name == name,
-                                                            RiskPoint.state != RegisterState.RETIRED).limit(1))
+        point_id = self.point_by_name.get((power.id, name))
+        return self.checks.get(RiskPoint, point_id) if point_id is not None else None
 
-    @staticmethod
-    def _step(power: Power, key: str, name: str, row: ImportRow) -> int | None:
+    def _step(self, power: Power, key: str, name: str, row: ImportRow) -> int | None:
         if not (key or name):
             return None
-        for flow in queries.power_flows(power.id):
-            for step in flow.steps:
-                if (key and step.key == key) or (not key and step.name == name):
-                    return step.id
-        row.errors.append(_("环节“%(name)s”不在该职权的流程图中", name=key or name))
-        return None
+        by_key, by_name = self.steps.get(power.id, ({}, {}))
+        step_id = by_key.get(key) if key else by_name.get(name)
+        if step_id is None:
+            row.errors.append(_("环节“%(name)s”不在该职权的流程图中", name=key or name))
+        return step_id
 
-    @staticmethod
-    def _post(power: Power, name: str, row: ImportRow) -> int | None:
+    def _post(self, power: Power, name: str, row: ImportRow) -> int | None:
         if not name:
             return None
-        post = db.session.scalar(sa.select(Post).where(Post.department_id == power.department_id, Post.name == name,
-                                                       Post.is_retired.is_(False)).limit(1))
-        if post is None:
+        post_id = self.post_by_name.get((power.department_id, name))
+        if post_id is None:
             row.errors.append(_("岗位“%(name)s”不是该职权责任单位的岗位", name=name))
-            return None
-        return post.id
+        return post_id
 
-    @staticmethod
-    def _person(power: Power, name: str, row: ImportRow, *, anywhere: bool) -> int | None:
+    def _person(self, power: Power, name: str, row: ImportRow, *, anywhere: bool) -> int | None:
         if not name:
             return None
-        stmt = sa.select(Person.id).where(Person.name == name, Person.is_retired.is_(False))
-        own = list(db.session.scalars(stmt.where(Person.department_id.in_(sorted(subtree_ids(power.department_id))))))
-        found = own or (list(db.session.scalars(stmt)) if anywhere else [])
+        people = self.people_by_name.get(name, [])
+        departments = self.checks.subtree(power.department_id)
+        own = [p.id for p in people if p.department_id in departments]
+        found = own or ([p.id for p in people] if anywhere else [])
         if len(found) == 1:
             return found[0]
         row.errors.append(_("人员“%(name)s”找不到", name=name) if not found
