@@ -6,6 +6,7 @@ from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, St
 from wtforms.validators import DataRequired, Length, Optional
 
 from govrisk.accountability.models import PersonRole
+from govrisk.core.forms import VersionField
 
 
 def _int_or_none(value):
@@ -15,7 +16,7 @@ def _int_or_none(value):
 
 
 class FindingForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     cycle_id = HiddenField(filters=[_int_or_none])
     source = SelectField(_l("问题来源"), choices=[], validators=[DataRequired(message=_l("请选择问题来源"))])
     department_id = SelectField(_l("单位"), choices=[], coerce=_int_or_none,
@@ -54,7 +55,7 @@ class RectificationForm(FlaskForm):
 
 
 class RectificationProgressForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     requirement = TextAreaField(_l("整改要求"), validators=[Optional(), Length(max=8000)])
     due_on = DateField(_l("整改期限"), validators=[Optional()])
     plan = TextAreaField(_l("整改方案"), validators=[Optional(), Length(max=8000)])
@@ -62,7 +63,7 @@ class RectificationProgressForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     person_id = SelectField(_l("被追究人员"), choices=[], coerce=_int_or_none, validate_choice=False,
                             validators=[DataRequired(message=_l("请选择人员"))])
     finding_id = HiddenField(filters=[_int_or_none])

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp
 
+from govrisk.core.forms import VersionField
 from govrisk.core.permissions import Role
 
 
@@ -30,7 +31,7 @@ class UserCreateForm(FlaskForm):
 
 
 class UserEditForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     display_name = StringField(_l("姓名"), validators=[DataRequired(message=_l("请输入姓名")), Length(max=120)])
     department_id = SelectField(_l("所属单位"), coerce=int, validators=[Optional()])
     is_enabled = BooleanField(_l("启用"))

@@ -24,6 +24,7 @@ from govrisk.campaigns import queries
 from govrisk.campaigns.models import CUSTOM, CampaignKind, UnitKind, Venue
 from govrisk.campaigns.operations import MAX_NARRATIVE, parse_value
 from govrisk.core.errors import UserError
+from govrisk.core.forms import VersionField
 
 CODE = Regexp(r"^[A-Za-z0-9_\-.]+$", message=_l("代码只能包含字母、数字、下划线、点和连字符"))
 
@@ -33,7 +34,7 @@ def _indicator_choices() -> list[tuple[str, str]]:
 
 
 class UnitForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("单位代码"), validators=[DataRequired(message=_l("请填写单位代码")), Length(max=40), CODE])
     name = StringField(_l("单位名称"), validators=[DataRequired(message=_l("请填写单位名称")), Length(max=200)])
     kind = SelectField(_l("单位类型"), choices=[])
@@ -56,7 +57,7 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CampaignForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("活动代码"), validators=[DataRequired(message=_l("请填写活动代码")), Length(max=40), CODE])
     name = StringField(_l("活动名称"), validators=[DataRequired(message=_l("请填写活动名称")), Length(max=200)])
     theme = StringField(_l("活动主题"), validators=[Optional(), Length(max=200)])
@@ -83,7 +84,7 @@ class CampaignForm(FlaskForm):
 
 
 class ReportTextsForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     leadership = TextAreaField(_l("一、组织领导"), validators=[Optional(), Length(max=20000)])
     problems = TextAreaField(_l("四、存在问题及下一步"), validators=[Optional(), Length(max=20000)])
 
@@ -169,7 +170,7 @@ class ExtractionConfirmForm(FlaskForm):
 
 
 class EducationForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     department_id = SelectField(_l("单位"), coerce=int, validators=[DataRequired(message=_l("请选择单位"))])
     held_on = DateField(_l("日期"), validators=[DataRequired(message=_l("请填写日期"))])
     topic = StringField(_l("主题"), validators=[DataRequired(message=_l("请填写教育主题")), Length(max=200)])

@@ -3,10 +3,11 @@ keys) live in `validation.normalize_power`; the view puts its messages under the
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from govrisk.catalog.models import ResponsibilityStage
+from govrisk.core.forms import VersionField
 
 LEGAL_BASIS_ROWS, MATERIAL_ROWS, DUTY_ROWS, TIER_ROWS = 3, 3, 3, 4
 
@@ -50,7 +51,7 @@ class DiscretionTierForm(Form):
 
 
 class PowerForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("职权编码"))
     name = StringField(_l("职权名称"), validators=[Required()])
     sub_items = TextAreaField(_l("子项"))

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from govrisk.core.errors import StaleEditError
+from govrisk.core.errors import StaleEditError, UserError
 from govrisk.core.types import UTCDateTime, utcnow
 
 
@@ -24,9 +24,16 @@ class VersionedMixin:
     def __mapper_args__(cls):
         return {"version_id_col": cls.version, "version_id_generator": False}
 
-    def check_version(self, expected: int | None) -> None:
-        """Refuse a form loaded at another version of this record."""
-        if expected is not None and int(expected) != self.version:
+    def check_version(self, expected: int | str | None) -> None:
+        """Refuse a form loaded at another version of this record (None or blank: no version sent, nothing to check;
+        anything but a whole number: a tampered form, refused)."""
+        if expected is None or (isinstance(expected, str) and not expected.strip()):
+            return
+        try:
+            number = int(expected)
+        except (TypeError, ValueError):
+            raise UserError(_("请求无效，请刷新页面后重试。")) from None
+        if number != self.version:
             raise StaleEditError(
                 _("该记录已被他人修改（您打开的是第 %(expected)s 版，当前为第 %(current)s 版），请刷新后重试。",
                   expected=expected, current=self.version))

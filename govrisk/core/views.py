@@ -1,5 +1,7 @@
 """The base view: load → check_access → process, with one commit or rollback per request."""
 
+import re
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -23,14 +25,41 @@ def json_error(message: str, status: int, **extra):
     return jsonify({"error": {"message": message, "status": status, **extra}}), status
 
 
+YEAR_OUT_OF_RANGE = re.compile(r"year -?\d+ is out of range")
+
+
 def is_out_of_range(exc: BaseException) -> bool:
-    """A number too large for the database column (SQLite OverflowError, PostgreSQL numeric/integer range)."""
+    """A number too large for the database column (SQLite OverflowError, PostgreSQL numeric/integer range), or a
+    year outside the calendar (a filter year turned into date(year, 1, 1): Python dates run from 1 to 9999)."""
     if isinstance(exc, OverflowError):
+        return True
+    if isinstance(exc, ValueError) and YEAR_OUT_OF_RANGE.fullmatch(str(exc)):
         return True
     orig = getattr(exc, "orig", None)
     if isinstance(orig, OverflowError):
         return True
     return isinstance(exc, sa_exc.DataError) and "out of range" in str(orig or exc).lower()
+
+
+def is_invalid_choice(exc: BaseException) -> bool:
+    """A value that is none of an enum column's values, met when SQLAlchemy binds it (a tampered filter or field)."""
+    return isinstance(exc, sa_exc.StatementError) and isinstance(exc.orig, LookupError)
+
+
+def is_nul_text(exc: BaseException) -> bool:
+    """Text with a NUL character, which PostgreSQL cannot store (forms and queries are refused before: JSON bodies)."""
+    return isinstance(exc, sa_exc.DataError) and "NUL (0x00)" in str(exc.orig or exc)
+
+
+def bad_input_error(exc: BaseException) -> UserError | None:
+    """The refusal to give for input the database or the calendar cannot take (else None: a real error)."""
+    if is_out_of_range(exc):
+        return UserError(_("输入的数值超出允许范围，未写入任何数据。"))
+    if is_invalid_choice(exc):
+        return UserError(_("请求无效，请刷新页面后重试。"))
+    if is_nul_text(exc):
+        return UserError(_("输入含有不允许的控制字符（NUL），未写入任何数据。"))
+    return None
 
 
 class RH(MethodView):
@@ -58,11 +87,12 @@ class RH(MethodView):
         except UserError as exc:
             db.session.commit() if self.commit_refusals else db.session.rollback()
             return self._on_user_error(exc)
-        except (OverflowError, sa_exc.DataError, sa_exc.StatementError) as exc:
+        except (OverflowError, ValueError, sa_exc.DataError, sa_exc.StatementError) as exc:
             db.session.rollback()
-            if not is_out_of_range(exc):
+            refusal = bad_input_error(exc)
+            if refusal is None:
                 raise
-            return self._on_user_error(UserError(_("输入的数值超出允许范围，未写入任何数据。")))
+            return self._on_user_error(refusal)
         except BaseException:
             db.session.rollback()
             raise
@@ -91,6 +121,8 @@ class RH(MethodView):
             else:
                 flash(exc.message, "danger")
             return self._render_form(), exc.status_code
+        if request.method == "GET" and (not request.referrer or request.referrer == request.url):
+            abort(exc.status_code, exc.message)  # redirecting to the same address would loop
         flash(exc.message, "danger")
         return redirect(request.referrer or request.url)
 

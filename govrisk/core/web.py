@@ -57,6 +57,22 @@ def _enforce_session_rules():
     return None
 
 
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _has_nul(values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values.items(multi=True))
+
+
+def _refuse_nul_characters():
+    """Text holding a NUL character is never valid input (and PostgreSQL cannot store it): such an address, query or
+    form is refused before any handler runs, the same on every database."""
+    if "\x00" in request.path or _has_nul(request.args) or (
+            request.method not in ("GET", "HEAD") and request.mimetype in FORM_MIMETYPES and _has_nul(request.form)):
+        return _error_page(400, _("输入含有不允许的控制字符（NUL），未写入任何数据。"))
+    return None
+
+
 ERROR_TITLES = {
     400: _l("请求有误"),
     403: _l("没有权限"),
@@ -91,10 +107,11 @@ def _handle_csrf_error(exc: CSRFError):
 
 def _handle_unexpected(exc: Exception):
     db.session.rollback()
-    from govrisk.core.views import is_out_of_range
+    from govrisk.core.views import bad_input_error
 
-    if is_out_of_range(exc):
-        return _error_page(400, _("输入的数值超出允许范围，未写入任何数据。"))
+    refusal = bad_input_error(exc)
+    if refusal is not None:
+        return _error_page(refusal.status_code, refusal.message)
     import logging
 
     logging.getLogger("govrisk").exception("unhandled error on %s", request.path)
@@ -146,6 +163,7 @@ def init_app(app) -> None:
     login_manager.request_loader(_load_user_from_request)
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = "strong"
+    app.before_request(_refuse_nul_characters)
     app.before_request(_enforce_session_rules)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from flask_wtf.i18n import translations
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, FieldList, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from govrisk.core.forms import VersionField
 from govrisk.flows.models import DOCUMENT_MAX, KEY_MAX, LABEL_MAX, NAME_MAX, POST_MAX, FlowKind
 from govrisk.flows.operations import MAX_EDGES, MAX_STEPS
 
@@ -65,7 +66,7 @@ class EdgeRow(Form):
 
 
 class FlowEditForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     time_limit_days = IntegerField(_l("流程时限（工作日）"), validators=[Optional(), DAYS])
     steps = FieldList(FormField(StepRow), min_entries=0, max_entries=MAX_STEPS)
     edges = FieldList(FormField(EdgeRow), min_entries=0, max_entries=MAX_EDGES)

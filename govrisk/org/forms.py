@@ -2,16 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from govrisk.core.forms import VersionField
 from govrisk.org.models import DepartmentKind
 
 CODE = Regexp(r"^[A-Za-z0-9_\-.]+$", message=_l("代码只能包含字母、数字、下划线、点和连字符"))
 
 
 class DepartmentForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("单位代码"), validators=[DataRequired(message=_l("请填写单位代码")), Length(max=40), CODE])
     name = StringField(_l("单位名称"), validators=[DataRequired(message=_l("请填写单位名称")), Length(max=200)])
     kind = SelectField(_l("单位类型"), choices=[])
@@ -24,13 +25,13 @@ class DepartmentForm(FlaskForm):
 
 
 class SectionForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("科室代码"), validators=[DataRequired(message=_l("请填写科室代码")), Length(max=40), CODE])
     name = StringField(_l("科室名称"), validators=[DataRequired(message=_l("请填写科室名称")), Length(max=200)])
 
 
 class PostForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     code = StringField(_l("岗位代码"), validators=[DataRequired(message=_l("请填写岗位代码")), Length(max=40), CODE])
     name = StringField(_l("岗位名称"), validators=[DataRequired(message=_l("请填写岗位名称")), Length(max=200)])
     section_id = SelectField(_l("所属科室"), coerce=int, validators=[Optional()])
@@ -41,7 +42,7 @@ class PostForm(FlaskForm):
 
 
 class PersonForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     staff_no = StringField(_l("工号"), validators=[DataRequired(message=_l("请填写工号")), Length(max=40), CODE])
     name = StringField(_l("姓名"), validators=[DataRequired(message=_l("请填写姓名")), Length(max=80)])
     title = StringField(_l("职务"), validators=[Optional(), Length(max=120)])

@@ -138,7 +138,7 @@ class RHFeedbackItem(RH):
 
     def _process_POST(self):
         ops.triage_feedback(self.feedback, request.form.get("transition", ""), actor=current_user,
-                            comment=request.form.get("comment"), expected_version=request.form.get("version", type=int))
+                            comment=request.form.get("comment"), expected_version=request.form.get("version"))
         flash(_("已处理：%(state)s。", state=self.feedback.state.title), "success")
         return redirect(url_for("portal.feedback_item", feedback_id=self.feedback.id))
 

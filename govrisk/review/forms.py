@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     DateField,
     FloatField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -18,11 +17,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from govrisk.core.forms import VersionField
+
 SCORE_RANGE = NumberRange(min=0, max=100, message=_l("请输入 0 到 100 之间的数"))
 
 
 class CycleForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     year = IntegerField(_l("年度"), validators=[
         InputRequired(message=_l("请填写年度")),
         NumberRange(min=2000, max=2100, message=_l("年度必须在 2000 到 2100 之间"))])
@@ -35,13 +36,13 @@ class CycleForm(FlaskForm):
 
 
 class ChecklistItemForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     section = StringField(_l("类别"), validators=[Optional(), Length(max=120)])
     text = TextAreaField(_l("自查内容"), validators=[DataRequired(message=_l("请填写自查内容")), Length(max=2000)])
 
 
 class IndicatorForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     key = StringField(_l("指标代码"), validators=[Optional(), Length(max=60)])
     name = StringField(_l("指标名称"), validators=[DataRequired(message=_l("请填写指标名称")), Length(max=200)])
     method = SelectField(_l("计算方法"), choices=[])
@@ -58,7 +59,7 @@ class IndicatorForm(FlaskForm):
 
 
 class ThresholdForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     good = FloatField(_l("“好”的最低分"), validators=[InputRequired(message=_l("请填写分数线")), SCORE_RANGE])
     fairly_good = FloatField(_l("“较好”的最低分"), validators=[InputRequired(message=_l("请填写分数线")), SCORE_RANGE])
     average = FloatField(_l("“一般”的最低分"), validators=[InputRequired(message=_l("请填写分数线")), SCORE_RANGE])
@@ -67,7 +68,7 @@ class ThresholdForm(FlaskForm):
 class SelfCheckForm(FlaskForm):
     """The answers come as result_<item id> / note_<item id> fields, read by the view."""
 
-    version = HiddenField()
+    version = VersionField()
     summary = TextAreaField(_l("自查总结"), validators=[Optional(), Length(max=8000)])
 
 
@@ -78,14 +79,14 @@ class InspectionNoteForm(FlaskForm):
 
 
 class AppraisalForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     appraisal_score = FloatField(_l("社会评议得分"), validators=[InputRequired(message=_l("请填写得分")), SCORE_RANGE])
     appraisal_respondents = IntegerField(_l("参评人数"), validators=[Optional(), NumberRange(min=0, max=10_000_000)])
     appraisal_note = StringField(_l("说明"), validators=[Optional(), Length(max=500)])
 
 
 class AdjustForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     value = FloatField(_l("调整后得分"), validators=[InputRequired(message=_l("请填写调整后得分")), SCORE_RANGE])
     reason = TextAreaField(_l("调整理由"), validators=[Optional(), Length(max=2000)])
 

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from govrisk.core.forms import VersionField
 from govrisk.risks.models import Discretion, RiskLevel
 
 SCORE_HELP = {1: _l("1 很低"), 2: _l("2 较低"), 3: _l("3 中等"), 4: _l("4 较高"), 5: _l("5 很高")}
@@ -40,7 +40,7 @@ def _score_choices():
 
 
 class RiskPointForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     power_id = SelectField(_l("职权"), choices=[], validate_choice=False, validators=[Required()])
     step_id = SelectField(_l("环节"), choices=[], validate_choice=False, validators=[Optional()])
     post_id = SelectField(_l("岗位"), choices=[], validate_choice=False, validators=[Optional()])
@@ -78,7 +78,7 @@ def set_field_errors(form: FlaskForm, errors: dict[str, list[str]]) -> list[str]
 
 
 class ConfirmForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     level = SelectField(_l("确认等级"), choices=[], validate_choice=False, validators=[Required()])
     reason = TextAreaField(_l("理由（与拟定等级不同时必填）"), validators=[Optional(), Length(max=2000)])
 
@@ -98,7 +98,7 @@ class BulkConfirmForm(FlaskForm):
 
 
 class ResidualForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     residual_level = SelectField(_l("剩余风险等级"), choices=[], validate_choice=False, validators=[Required()])
     measure_ids = MultiCheckboxField(_l("依据的措施（已验证有效）"), choices=[], validate_choice=False)
     residual_reason = TextAreaField(_l("评定理由"), validators=[Required(), Length(max=2000)])
@@ -109,7 +109,7 @@ class ResidualForm(FlaskForm):
 
 
 class MeasureForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     measure_type = SelectField(_l("措施类型"), choices=[], validate_choice=False, validators=[Required()])
     description = TextAreaField(_l("措施内容"), validators=[Required()])
     owner_id = SelectField(_l("负责人"), choices=[], validate_choice=False, validators=[Optional()])

@@ -194,7 +194,11 @@ def test_versions_diff_and_as_of_pages(client, login_as, unit, inspector):
     assert "第一版" in html and "第二版" in html and "职权名称" in html
     assert "第一版" in client.get(f"/catalog/powers/{power.id}/versions/1").get_data(as_text=True)
     assert client.get(f"/catalog/powers/{power.id}/versions/9").status_code == 404
-    assert client.get(f"/catalog/powers/{power.id}/diff?a=1&b=x").status_code == 302
+    refused = client.get(f"/catalog/powers/{power.id}/diff?a=1&b=x")  # nowhere to go back to: the message, no loop
+    assert refused.status_code == 400 and "版本“x”不存在" in refused.get_data(as_text=True)
+    back = client.get(f"/catalog/powers/{power.id}/diff?a=1&b=x",
+                      headers={"Referer": f"http://localhost/catalog/powers/{power.id}"})
+    assert back.status_code == 302 and back.location.endswith(f"/catalog/powers/{power.id}")
     assert "第二版" in client.get("/catalog/as-of").get_data(as_text=True)
     assert "格式不正确" in client.get("/catalog/as-of?date=2026-13-40", follow_redirects=True).get_data(as_text=True)
 
