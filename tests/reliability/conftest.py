@@ -2,8 +2,9 @@
 
 `app` is overridden for this folder: one session-wide database — a SQLite file, or a fresh database on the
 PostgreSQL server of TEST_DATABASE_URL — upgraded to heads and loaded with `load_seed(demo=True)` plus what the
-seed leaves out (supervision events and alerts, public feedback, an API token, an evidence file), each through
-the domain's own operation. Every test still runs inside the root conftest's rolled-back transaction.
+seed leaves out (supervision events and alerts, public feedback, an API token, an evidence file, an open finding,
+a draft campaign report, a flow revision being edited and next year's review in planning), each through the domain's
+own operation. Every test still runs inside the root conftest's rolled-back transaction.
 """
 
 import os
@@ -51,7 +52,8 @@ def app(tmp_path_factory):
 
         load_seed(demo=True)
         db.session.commit()
-        for extra in (_supervision, _feedback, _api_token, _attachment, _accountability):
+        for extra in (_supervision, _feedback, _api_token, _attachment, _accountability, _campaign_report,
+                      _flow_revision, _review_cycle):
             try:
                 extra()
                 db.session.commit()
@@ -124,6 +126,53 @@ def _accountability():
                             actor=inspector)
     ops.record_action(person, {"action_type": "admonishing_talk", "facts": "受理超时", "finding_id": finding.id},
                       actor=inspector)
+
+
+def _campaign_report():
+    """A draft report of the editor's reporting unit with one activity and one figure (the seed's are all handed in)."""
+    from datetime import date
+
+    from govrisk.campaigns import operations as ops
+    from govrisk.campaigns import queries
+    from govrisk.campaigns.models import Campaign, CampaignKind, ReportingUnit
+
+    editor = _user("editor")
+    unit = db.session.scalar(sa.select(ReportingUnit).where(ReportingUnit.department_id == _department(HOME).id)
+                             .order_by(ReportingUnit.id).limit(1))
+    campaign = db.session.scalar(sa.select(Campaign).where(Campaign.kind == CampaignKind.PUBLICITY)
+                                 .order_by(Campaign.year.desc(), Campaign.id.desc()).limit(1))
+    report = ops.open_report(campaign, unit, actor=editor)
+    db.session.flush()
+    ops.save_activity(report, None, {"activity_type": queries.activity_type_choices()[0][0], "venue": "政务服务中心",
+                                     "held_on": date(campaign.year, 6, 15), "description": "窗口发放宣传折页"},
+                      actor=editor)
+    ops.save_value(report, None, {"indicator": queries.indicator_choices()[0][0], "value": "1200"}, actor=editor)
+
+
+def _flow_revision():
+    """A published internal flow of the home department reopened as a draft (the seed's drafts are elsewhere)."""
+    from govrisk.catalog.models import Power
+    from govrisk.flows import operations as ops
+    from govrisk.flows.models import Flow, FlowKind
+    from govrisk.workflow.register import RegisterState
+
+    flow = db.session.scalar(sa.select(Flow).join(Power, Flow.power_id == Power.id)
+                             .where(Power.department_id == _department(HOME).id, Flow.kind == FlowKind.INTERNAL,
+                                    Flow.state == RegisterState.PUBLISHED).order_by(Flow.id).limit(1))
+    ops.revise_flow(flow, actor=_user("editor"))
+
+
+def _review_cycle():
+    """The year after the seed's (closed) review, still in planning: its settings can be edited."""
+    from datetime import date
+
+    from govrisk.review import operations as ops
+    from govrisk.review.models import ReviewCycle
+
+    year = db.session.scalar(sa.select(sa.func.max(ReviewCycle.year))) + 1
+    ops.create_cycle({"year": year, "department_ids": [_department(HOME).id, _department(OTHER).id],
+                      "self_check_due_on": date(year, 9, 30), "inspection_due_on": date(year, 11, 15)},
+                     actor=_user("inspector"))
 
 
 def _department(code):

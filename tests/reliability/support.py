@@ -193,9 +193,11 @@ def _ordered(route: Route) -> list[str]:
 
 def _pick(table: sa.Table, chosen: dict, owner_ids, hierarchy: Hierarchy, avoid_users, states=(),
           only=None) -> int | None:
-    """The first matching row: owned by owner_ids if any is, in one of `states` (e.g. editable drafts) if any is."""
-    if states and "state" in table.c:
-        in_state = sa.type_coerce(table.c.state, sa.String()).in_(states)
+    """The first matching row: owned by owner_ids if any is, in one of `states` (e.g. editable drafts; the `state`
+    or `status` column) if any is."""
+    state = next((table.c[name] for name in ("state", "status") if name in table.c), None)
+    if states and state is not None:
+        in_state = sa.type_coerce(state, sa.String()).in_(states)
         found = _pick(table, chosen, owner_ids, hierarchy, avoid_users, only=in_state)
         if found is not None:
             return found
