@@ -28,6 +28,7 @@ def logout(page):
 def register_point(page, base, name, likelihood, severity, discretion, suggested):
     page.goto(f"{base}/risks/")
     page.click("#newRisk")
+    page.wait_for_load_state()  # the form's script must be listening before the power is chosen
     page.select_option("#power_id", label=POWER)
     page.wait_for_function("document.querySelectorAll('#step_id option').length > 1")
     step = page.locator("#step_id option", has_text="决定（").first.get_attribute("value")

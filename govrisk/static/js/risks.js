@@ -73,6 +73,10 @@
           suggest();
         });
     });
+    // a power chosen before this script ran (slow page) still gets its steps, posts and people
+    if (power.value && form.elements.step_id && form.elements.step_id.options.length <= 1) {
+      power.dispatchEvent(new Event("change"));
+    }
   }
   ["likelihood", "severity", "discretion"].forEach(function (name) {
     var el = form.elements[name];
